@@ -1,0 +1,31 @@
+# The README names these targets. `make test` is what CI runs (.ci/run).
+PYTHON ?= python3
+
+.PHONY: install controlplane lint typecheck unit test dev crds clean
+
+install:  ## the package with its development extras, editable
+	$(PYTHON) -m pip install -e '.[dev]'
+
+controlplane:  ## build (or reuse from ~/.cache/teamop) kube-apiserver, etcd, kwok, ... from Go modules
+	bash hack/build-controlplane.sh
+
+lint:
+	$(PYTHON) -m ruff check src tests bench
+
+typecheck:
+	$(PYTHON) -m mypy --strict src
+
+test: lint typecheck controlplane  ## everything CI runs: lint, type checks, the whole test suite on real servers
+	bash hack/run-tests.sh
+
+unit:  ## the tests that need no server
+	$(PYTHON) -m pytest -m "not controlplane and not postgres" -q
+
+dev:  ## run the operator's main job on the embedded control plane
+	teamop dev up
+
+crds:  ## regenerate config/crd/bases from the models
+	teamop crds --out config/crd/bases
+
+clean:
+	$(PYTHON) -m teamop.testing.controlplane down

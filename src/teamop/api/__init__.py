@@ -1,0 +1,1 @@
+"""The custom resources of group core.posit.team as pydantic models, and CRD generation."""

@@ -1,0 +1,1 @@
+"""One Reconciler per kind."""

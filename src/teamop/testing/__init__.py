@@ -1,0 +1,1 @@
+"""Real servers for tests and local runs: the Kubernetes control plane and PostgreSQL."""

@@ -1,0 +1,50 @@
+"""Fixtures on real servers: a Kubernetes control plane per test session, a fresh namespace per test, and a
+PostgreSQL server per test session. Nothing here is a mock."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from teamop.testing.controlplane import ControlPlane
+from teamop.testing.postgres import PostgresServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CRD_DIR = REPO_ROOT / "config" / "crd" / "bases"
+
+
+@pytest.fixture(scope="session")
+def controlplane() -> Iterator[ControlPlane]:
+    """etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with one fake node; teamop's CRDs
+    are installed before the controller manager starts."""
+    plane = ControlPlane(crd_paths=[CRD_DIR])
+    plane.start()
+    try:
+        yield plane
+    finally:
+        plane.stop(remove_workdir=True)
+
+
+@pytest.fixture
+def namespace(controlplane: ControlPlane, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace named after the test; deleted (without waiting) afterwards."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"{stem}-{uuid.uuid4().hex[:6]}"
+    controlplane.kubectl("create", "namespace", name)
+    yield name
+    controlplane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on a free loopback port; `postgres.dsn` is the superuser's URL."""
+    server = PostgresServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
