@@ -1,0 +1,1 @@
+"""PostgreSQL provisioning with asyncpg: roles, databases, schemas."""
