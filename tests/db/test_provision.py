@@ -12,11 +12,11 @@ from teamop.db.provision import (
     DatabaseNameConflict,
     DatabaseRequest,
     DatabaseUnreachable,
-    database_identifier,
     drop_database,
     ensure_database,
 )
 from teamop.db.server import ServerLogin, parse_admin_url
+from teamop.products.naming import database_identifier
 from teamop.testing.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres

@@ -6,7 +6,6 @@ is ever built by pasting user input into a string here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -16,11 +15,6 @@ from teamop.db.server import ServerLogin
 OWNER_TAG_PREFIX = "teamop owner: "
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
-
-
-def database_identifier(site: str, component: str) -> str:
-    """`<site>_<component>` with every character outside [a-z0-9_] turned into `_` (COMPAT.md), e.g. orbit_connect."""
-    return re.sub(r"[^a-z0-9_]", "_", f"{site}_{component}".lower())
 
 
 class DatabaseError(Exception):

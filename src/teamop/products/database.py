@@ -1,0 +1,70 @@
+"""The PostgresDatabase a product asks for (COMPAT.md "Databases"): `<site>-<component>`, owned by the product CR,
+database and role `<site>_<component>`, the product's schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from teamop.products.context import DatabaseTarget, SecretKeyRef
+from teamop.products.naming import child_name, database_identifier
+
+API_VERSION = "core.posit.team/v1beta1"
+
+# Schemas per product; Workbench uses `public`.
+SCHEMAS: dict[str, tuple[str, ...]] = {
+    "connect": ("connect", "instrumentation"),
+    "packagemanager": ("pm", "metrics"),
+    "workbench": (),
+    "keycloak": (),
+}
+
+# The site-secret key holding each product role's password (BEHAVIOUR.md).
+PASSWORD_KEYS: dict[str, str] = {
+    "connect": "pub-db-password",
+    "packagemanager": "pkg-db-password",
+    "workbench": "dev-db-password",
+    "keycloak": "keycloak-db-password",
+}
+
+
+def database_target(
+    site: str, component: str, *, host: str, port: int, sslmode: str, password: SecretKeyRef
+) -> DatabaseTarget:
+    name = database_identifier(site, component)
+    return DatabaseTarget(
+        host=host, port=port, database=name, user=name, sslmode=sslmode, password=password,
+        schemas=SCHEMAS[component],
+    )
+
+
+def postgres_database(
+    target: DatabaseTarget,
+    *,
+    site: str,
+    namespace: str,
+    component: str,
+    workload_secret: dict[str, Any] | None,
+    main_database_credential_secret: dict[str, Any] | None,
+    site_secret: dict[str, Any] | None,
+    drop_on_teardown: bool,
+) -> dict[str, Any]:
+    """The PostgresDatabase body (labels and owner are added by the runtime when it applies it)."""
+    spec: dict[str, Any] = {
+        "url": f"postgres://{target.user}@{target.host}:{target.port}/{target.database}",
+        "secretVault": target.password.name,
+        "secretPasswordKey": target.password.key,
+        "schemas": list(target.schemas),
+        "teardown": {"drop": drop_on_teardown},
+    }
+    if workload_secret:
+        spec["workloadSecret"] = workload_secret
+    if main_database_credential_secret:
+        spec["mainDbCredentialSecret"] = main_database_credential_secret
+    if site_secret:
+        spec["secret"] = site_secret
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PostgresDatabase",
+        "metadata": {"name": child_name(site, component), "namespace": namespace},
+        "spec": spec,
+    }
