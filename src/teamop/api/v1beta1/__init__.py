@@ -1,0 +1,131 @@
+"""core.posit.team/v1beta1: the Posit Team custom resources, compatible with the Go team-operator's."""
+
+from teamop.api.v1beta1.base import ApiModel
+from teamop.api.v1beta1.chronicle import Chronicle, ChronicleSpec, ChronicleStatus
+from teamop.api.v1beta1.chronicle_config import ChronicleConfig
+from teamop.api.v1beta1.common import (
+    AuthSpec,
+    AzureFilesConfig,
+    DatabaseConfig,
+    DatabaseSettings,
+    DatabricksConfig,
+    ExternalSecretRef,
+    FeatureEnabler,
+    GPUSettings,
+    JobConfig,
+    LicenseSpec,
+    PodConfig,
+    SecretConfig,
+    ServiceConfig,
+    SessionConfig,
+    SnowflakeConfig,
+    SSHKeyConfig,
+    VolumeSource,
+    VolumeSpec,
+)
+from teamop.api.v1beta1.connect import Connect, ConnectSpec, ConnectStatus
+from teamop.api.v1beta1.connect_config import ConnectConfig
+from teamop.api.v1beta1.flightdeck import Flightdeck, FlightdeckSpec, FlightdeckStatus
+from teamop.api.v1beta1.k8s import EnvVar, LocalObjectReference, SecretReference, Toleration
+from teamop.api.v1beta1.kinds import KINDS, KINDS_BY_NAME, Kind, PrinterColumn
+from teamop.api.v1beta1.packagemanager import PackageManager, PackageManagerSpec, PackageManagerStatus
+from teamop.api.v1beta1.packagemanager_config import PackageManagerConfig
+from teamop.api.v1beta1.postgresdatabase import (
+    PostgresDatabase,
+    PostgresDatabaseSpec,
+    PostgresDatabaseStatus,
+    PostgresDatabaseTeardown,
+    SecretKeyReference,
+)
+from teamop.api.v1beta1.resource import API_VERSION, GROUP, VERSION, ObjectMeta, Resource
+from teamop.api.v1beta1.site import (
+    Site,
+    SiteChronicle,
+    SiteConnect,
+    SiteFlightdeck,
+    SiteKeycloak,
+    SitePackageManager,
+    SiteProductStatus,
+    SiteSpec,
+    SiteStatus,
+    SiteWorkbench,
+)
+from teamop.api.v1beta1.status import CommonStatus, Condition, KeyedProductStatus, ProductStatus
+from teamop.api.v1beta1.workbench import Workbench, WorkbenchSpec, WorkbenchStatus
+from teamop.api.v1beta1.workbench_config import JupyterConfig, ResourceProfile, WorkbenchConfig, WorkbenchSecretConfig
+
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "KINDS",
+    "KINDS_BY_NAME",
+    "VERSION",
+    "ApiModel",
+    "AuthSpec",
+    "AzureFilesConfig",
+    "Chronicle",
+    "ChronicleConfig",
+    "ChronicleSpec",
+    "ChronicleStatus",
+    "CommonStatus",
+    "Condition",
+    "Connect",
+    "ConnectConfig",
+    "ConnectSpec",
+    "ConnectStatus",
+    "DatabaseConfig",
+    "DatabaseSettings",
+    "DatabricksConfig",
+    "EnvVar",
+    "ExternalSecretRef",
+    "FeatureEnabler",
+    "Flightdeck",
+    "FlightdeckSpec",
+    "FlightdeckStatus",
+    "GPUSettings",
+    "JobConfig",
+    "JupyterConfig",
+    "KeyedProductStatus",
+    "Kind",
+    "LicenseSpec",
+    "LocalObjectReference",
+    "ObjectMeta",
+    "PackageManager",
+    "PackageManagerConfig",
+    "PackageManagerSpec",
+    "PackageManagerStatus",
+    "PodConfig",
+    "PostgresDatabase",
+    "PostgresDatabaseSpec",
+    "PostgresDatabaseStatus",
+    "PostgresDatabaseTeardown",
+    "PrinterColumn",
+    "ProductStatus",
+    "Resource",
+    "ResourceProfile",
+    "SSHKeyConfig",
+    "SecretConfig",
+    "SecretKeyReference",
+    "SecretReference",
+    "ServiceConfig",
+    "SessionConfig",
+    "Site",
+    "SiteChronicle",
+    "SiteConnect",
+    "SiteFlightdeck",
+    "SiteKeycloak",
+    "SitePackageManager",
+    "SiteProductStatus",
+    "SiteSpec",
+    "SiteStatus",
+    "SiteWorkbench",
+    "SnowflakeConfig",
+    "Toleration",
+    "VolumeSource",
+    "VolumeSpec",
+    "Workbench",
+    "WorkbenchConfig",
+    "WorkbenchSecretConfig",
+    "WorkbenchSpec",
+    "WorkbenchStatus",
+]

@@ -1,0 +1,43 @@
+"""The `teamop` command. Each subcommand is one function taking the parsed arguments and returning the exit code;
+`main` only builds the parser and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def crds(args: argparse.Namespace) -> int:
+    """Write the CustomResourceDefinitions generated from teamop's models."""
+    from teamop.api.crdgen import write_crds
+
+    for path in write_crds(Path(args.out)):
+        print(path)
+    return 0
+
+
+def _add_crds(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subcommands.add_parser("crds", help="write the CRDs (core.posit.team_<plural>.yaml) into a directory")
+    parser.add_argument("--out", default="config/crd/bases", help="directory to write into (default: %(default)s)")
+    parser.set_defaults(command=crds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
+    subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    _add_crds(subcommands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command: Command = args.command
+    return command(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
