@@ -15,7 +15,7 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
     "connect": ("connect", "instrumentation"),
     "packagemanager": ("pm", "metrics"),
     "workbench": (),
-    "keycloak": (),
+    "keycloak": ("keycloak",),
 }
 
 # The site-secret key holding each product role's password (BEHAVIOUR.md).

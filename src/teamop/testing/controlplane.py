@@ -34,7 +34,8 @@ PIDS_DIR = STATE_DIR / "servers"
 
 CONTROLLERS = (
     "garbagecollector,deployment,replicaset,statefulset,daemonset,namespace,serviceaccount,serviceaccount-token,"
-    "job,cronjob,persistentvolume-binder,pvc-protection,pv-protection,endpointslice,disruption,ttl-after-finished"
+    "job,cronjob,persistentvolume-binder,pvc-protection,pv-protection,endpointslice,disruption,ttl-after-finished,"
+    "root-ca-cert-publisher"
 )
 KWOK_STAGES = (
     "node-initialize.yaml",

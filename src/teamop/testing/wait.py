@@ -45,3 +45,13 @@ async def eventually_async(
         if time.monotonic() > deadline:
             raise AssertionError(f"not true after {timeout:.0f} s: {what or check!r}; last: {last!r}")
         await asyncio.sleep(interval)
+
+
+async def until(check: Callable[[], T], *, timeout: float = 30, interval: float = 0.25, what: str = "") -> T:
+    """`eventually` for async tests: the (blocking) check runs in a thread, so an operator running on the test's
+    event loop keeps working while we wait."""
+
+    async def in_thread() -> T:
+        return await asyncio.to_thread(check)
+
+    return await eventually_async(in_thread, timeout=timeout, interval=interval, what=what)

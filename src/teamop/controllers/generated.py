@@ -1,0 +1,97 @@
+"""Secret values a product needs: the user's, from the site secret, when it has the key; otherwise generated once
+into `<site>-<component>-generated` (owned by the product) and never generated again (COMPAT.md "Secrets").
+
+An encryption key a user already has is never replaced, and a generated one is never regenerated: a migrated
+product's data stays readable. Values are never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from teamop.controllers.kinds import SECRET
+from teamop.controllers.secrets import decode_data, secret_data
+from teamop.products.context import SecretKeyRef, SecretNeed
+from teamop.products.naming import component_labels, generated_secret_name
+from teamop.runtime.cache import InformerCache
+from teamop.runtime.client import Client
+from teamop.runtime.errors import NotFound
+
+
+def new_value(kind: str) -> str:
+    if kind == "hex-key":
+        return secrets.token_hex(32)
+    if kind == "rsa-private-key":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode()
+    return secrets.token_urlsafe(24)
+
+
+@dataclass
+class ResolvedSecrets:
+    refs: dict[str, SecretKeyRef] = field(default_factory=dict)
+    generated: dict[str, Any] | None = None
+    """The `<site>-<component>-generated` Secret to keep (None when every key came from the site secret)."""
+    from_site_secret: list[str] = field(default_factory=list)
+    newly_generated: list[str] = field(default_factory=list)
+
+
+async def resolve_secrets(
+    client: Client,
+    cache: InformerCache,
+    *,
+    namespace: str,
+    site: str,
+    component: str,
+    site_secret: str | None,
+    needs: Iterable[SecretNeed],
+) -> ResolvedSecrets:
+    """Where each needed key lives. A missing site secret is not an error: everything is generated then."""
+    user = secret_data(cache, namespace, site_secret) if site_secret else None
+    name = generated_secret_name(site, component)
+    kept = secret_data(cache, namespace, name) or {}
+    resolved = ResolvedSecrets()
+    values: dict[str, str] = {}
+    missing: list[SecretNeed] = []
+    for need in needs:
+        if user and user.get(need.key):
+            assert site_secret is not None
+            resolved.refs[need.key] = SecretKeyRef(site_secret, need.key)
+            resolved.from_site_secret.append(need.key)
+        elif kept.get(need.key):
+            values[need.key] = kept[need.key]
+            resolved.refs[need.key] = SecretKeyRef(name, need.key)
+        else:
+            missing.append(need)
+    if missing:
+        # The cache may lag behind a Secret we wrote a moment ago: ask the server before generating anything.
+        try:
+            live = decode_data(await client.get(SECRET, name, namespace))
+        except NotFound:
+            live = {}
+        for need in missing:
+            if live.get(need.key):
+                values[need.key] = live[need.key]
+            else:
+                values[need.key] = new_value(need.kind)
+                resolved.newly_generated.append(need.key)
+            resolved.refs[need.key] = SecretKeyRef(name, need.key)
+    if values:
+        # Keys generated earlier but no longer needed stay: dropping a key could lose data a user relies on.
+        values = {**{k: v for k, v in kept.items() if k not in values}, **values}
+        resolved.generated = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, "labels": component_labels(site, component)},
+            "data": {key: base64.b64encode(value.encode()).decode() for key, value in sorted(values.items())},
+        }
+    return resolved

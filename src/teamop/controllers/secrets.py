@@ -1,0 +1,96 @@
+"""Reading users' Secrets from the cache, and the database admin login of the Go operator's secret contract."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from teamop.controllers.kinds import SECRET
+from teamop.db.server import InvalidDatabaseURL, ServerLogin, parse_admin_url
+from teamop.runtime.cache import InformerCache
+
+ADMIN_URL_KEY = "main-database-url"
+
+
+class SecretProblem(Exception):
+    """A Secret the spec points to is missing, unusable or of a kind teamop cannot read. `field` names the spec
+    field that points to it; the message never holds a secret value."""
+
+    def __init__(self, reason: str, field: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.field = field
+
+
+def secret_data(cache: InformerCache, namespace: str, name: str) -> dict[str, str] | None:
+    """The decoded data of a Secret from the cache, or None when there is no such Secret."""
+    secret = cache.get(SECRET, name, namespace)
+    if secret is None:
+        return None
+    return decode_data(secret)
+
+
+def decode_data(secret: Mapping[str, Any]) -> dict[str, str]:
+    decoded: dict[str, str] = {}
+    for key, value in (secret.get("data") or {}).items():
+        try:
+            decoded[key] = base64.b64decode(value).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            continue
+    for key, value in (secret.get("stringData") or {}).items():
+        decoded.setdefault(key, value)
+    return decoded
+
+
+def kubernetes_secret_name(config: Mapping[str, Any] | None, field: str) -> str | None:
+    """`vaultName` of a SecretConfig of type kubernetes (or no type); None when the config is absent. Other
+    types (aws) are named in a SecretProblem: teamop reads Kubernetes Secrets only."""
+    if not config or not config.get("vaultName"):
+        return None
+    kind = config.get("type") or "kubernetes"
+    if kind not in ("kubernetes", "test"):
+        raise SecretProblem(
+            "UnsupportedSecretType", field,
+            f"{field}.type is {kind!r}: teamop reads Kubernetes Secrets only; create a Secret named "
+            f"{config['vaultName']!r} in the namespace and set {field}.type to kubernetes",
+        )
+    return str(config["vaultName"])
+
+
+def admin_login(
+    cache: InformerCache,
+    namespace: str,
+    workload_secret: Mapping[str, Any] | None,
+    credential_secret: Mapping[str, Any] | None,
+    *,
+    workload_field: str = "spec.workloadSecret",
+    credential_field: str = "spec.mainDatabaseCredentialSecret",
+) -> ServerLogin:
+    """The PostgreSQL admin login: URL under `main-database-url` of the workload Secret, user and password from
+    the credential Secret's `username`/`password` when it has them."""
+    url_secret = kubernetes_secret_name(workload_secret, workload_field)
+    if url_secret is None:
+        raise SecretProblem("DatabaseNotConfigured", workload_field,
+                            f"{workload_field} is not set: it names the Secret holding {ADMIN_URL_KEY}")
+    data = secret_data(cache, namespace, url_secret)
+    if data is None:
+        raise SecretProblem("SecretNotFound", workload_field, f"Secret {url_secret!r} ({workload_field}) not found")
+    url = data.get(ADMIN_URL_KEY)
+    if not url:
+        raise SecretProblem("SecretKeyMissing", workload_field,
+                            f"Secret {url_secret!r} ({workload_field}) has no key {ADMIN_URL_KEY!r}")
+    username = password = None
+    credentials_name = kubernetes_secret_name(credential_secret, credential_field)
+    if credentials_name is not None:
+        credentials = secret_data(cache, namespace, credentials_name)
+        if credentials is None:
+            raise SecretProblem("SecretNotFound", credential_field,
+                                f"Secret {credentials_name!r} ({credential_field}) not found")
+        username, password = credentials.get("username"), credentials.get("password")
+    try:
+        return parse_admin_url(url, username=username, password=password)
+    except InvalidDatabaseURL as error:
+        raise SecretProblem("InvalidDatabaseURL", workload_field,
+                            f"key {ADMIN_URL_KEY!r} of Secret {url_secret!r} ({workload_field}): {error}") from None

@@ -1,0 +1,1 @@
+"""The reconcile engine: client, informers, work queue, controllers, manager. Knows nothing about Posit."""

@@ -1,0 +1,205 @@
+"""Keep an owner's children as desired, writing only what differs.
+
+`Applier.ensure_children(owner, desired, owned_kinds=...)`:
+1. marks every desired object with the managed-by label and a controller ownerReference to the owner;
+2. compares it with the cached object and server-side applies it only when
+   - it is absent (the apply creates it: one request),
+   - the live object does not contain it (`compare.is_subset`: server defaults and other managers' fields are
+     ignored), or
+   - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them;
+3. deletes the owner's children of `owned_kinds` that are no longer desired (found by controller-owner UID).
+
+A converged owner therefore costs no write at all. Objects controlled by another owner are never written: the
+apply raises `OwnershipConflict` naming the object and its controller. Objects with no controller are adopted.
+
+Cluster-scoped children of a namespaced owner cannot carry an ownerReference (the garbage collector would delete
+them at once): they get the label only, are never deleted here, and must be cleaned up by the owner's finalizer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+
+from teamop.runtime.client import Client
+from teamop.runtime.compare import differences, normalise_secret
+from teamop.runtime.errors import Conflict, Invalid, NotFound
+from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields
+from teamop.runtime.kinds import GVK, gvk_of
+from teamop.runtime.ownership import (
+    ManagedBy,
+    OwnershipConflict,
+    controller_of,
+    controller_reference,
+    describe,
+)
+from teamop.runtime.writememo import WriteMemo
+
+log = structlog.get_logger(__name__)
+
+ObjectKey = tuple[GVK, str | None, str]
+
+
+class ChildCache(Protocol):
+    """The reads apply needs; `InformerCache` provides them through `CacheReader`."""
+
+    async def get(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None: ...
+
+    async def controlled_by(self, gvk: GVK, owner_uid: str) -> list[Mapping[str, Any]]: ...
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return len(self.created) + len(self.updated) + len(self.deleted)
+
+    @property
+    def changed(self) -> bool:
+        return self.writes > 0
+
+
+def key_of(obj: Mapping[str, Any]) -> ObjectKey:
+    metadata = obj.get("metadata") or {}
+    return gvk_of(obj), metadata.get("namespace"), metadata["name"]
+
+
+def why_apply(desired: Mapping[str, Any], live: Mapping[str, Any] | None, field_manager: str) -> str | None:
+    """Why `desired` must be applied over `live`, or None when the live object already is as desired."""
+    if live is None:
+        return "absent"
+    differing = differences(desired, live, limit=3)
+    if differing:
+        return "differs at " + ", ".join(differing)
+    owned = owned_fields(live, field_manager)
+    if owned:
+        stale = fields_no_longer_desired(owned, desired)
+        if stale:
+            return "owns fields no longer desired: " + ", ".join(".".join(path) for path in stale[:3])
+    return None
+
+
+class Applier:
+    def __init__(
+        self,
+        client: Client,
+        cache: ChildCache,
+        *,
+        managed_by: ManagedBy | None = None,
+        field_manager: str | None = None,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.managed_by = managed_by or ManagedBy()
+        self.field_manager = field_manager or client.field_manager
+        self._memo = WriteMemo()
+        self._deleted_uids: OrderedDict[str, None] = OrderedDict()
+
+    async def mark(self, owner: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of `desired` with namespace, managed-by labels and (where possible) the controller reference."""
+        obj = normalise_secret(desired) if desired.get("kind") == "Secret" else copy.deepcopy(dict(desired))
+        metadata = obj.setdefault("metadata", {})
+        if not metadata.get("name"):
+            raise ValueError(f"desired object has no name: {describe(obj)}")
+        info = await self.client.kinds.resolve(gvk_of(obj))
+        owner_namespace = (owner.get("metadata") or {}).get("namespace")
+        if info.namespaced:
+            metadata.setdefault("namespace", owner_namespace)
+            if owner_namespace and metadata["namespace"] != owner_namespace:
+                raise ValueError(f"{describe(obj)} is not in its owner's namespace {owner_namespace}")
+        else:
+            metadata.pop("namespace", None)
+        metadata["labels"] = {**(metadata.get("labels") or {}), **self.managed_by.labels()}
+        if info.namespaced or not owner_namespace:
+            reference = controller_reference(owner)
+            others = [r for r in metadata.get("ownerReferences") or [] if r.get("uid") != reference["uid"]]
+            metadata["ownerReferences"] = [*others, reference]
+        return obj
+
+    async def ensure_children(
+        self,
+        owner: Mapping[str, Any],
+        desired: Iterable[Mapping[str, Any]],
+        *,
+        owned_kinds: Iterable[GVK],
+    ) -> ApplyReport:
+        report = ApplyReport()
+        owner_uid = owner["metadata"]["uid"]
+        wanted: set[ObjectKey] = set()
+        for item in desired:
+            obj = await self.mark(owner, item)
+            key = key_of(obj)
+            if key in wanted:
+                raise ValueError(f"{describe(obj)} is desired twice")
+            wanted.add(key)
+            await self._ensure_one(owner, owner_uid, obj, key, report)
+        for gvk in owned_kinds:
+            for child in await self.cache.controlled_by(gvk, owner_uid):
+                metadata = child.get("metadata") or {}
+                if (gvk, metadata.get("namespace"), metadata.get("name")) in wanted:
+                    continue
+                if metadata.get("deletionTimestamp") or metadata.get("uid") in self._deleted_uids:
+                    continue
+                await self._delete(gvk, child, report)
+        return report
+
+    async def _ensure_one(
+        self, owner: Mapping[str, Any], owner_uid: str, obj: dict[str, Any], key: ObjectKey, report: ApplyReport
+    ) -> None:
+        gvk, namespace, name = key
+        cached = await self.cache.get(gvk, name, namespace)
+        live = self._memo.current(key, cached)
+        if live is not None:
+            controller = controller_of(live)
+            if controller is not None and controller.get("uid") != owner_uid:
+                raise OwnershipConflict(live, controller, owner)
+        reason = why_apply(obj, live, self.field_manager)
+        if reason is None:
+            report.unchanged.append(describe(obj))
+            return
+        try:
+            written = await self.client.apply(obj, force=True)
+        except Invalid as error:
+            # The cache may not hold the object (its labels may not match the cache's selector): the server then
+            # refuses a second controller reference. Say who controls it.
+            await self._raise_if_controlled_by_another(owner, owner_uid, key, error)
+            raise
+        self._memo.remember(key, cached, written)
+        log.info("applied", object=describe(obj), reason=reason)
+        (report.created if live is None else report.updated).append(describe(obj))
+
+    async def _raise_if_controlled_by_another(
+        self, owner: Mapping[str, Any], owner_uid: str, key: ObjectKey, error: Invalid
+    ) -> None:
+        gvk, namespace, name = key
+        try:
+            live = await self.client.get(gvk, name, namespace)
+        except NotFound:
+            return
+        controller = controller_of(live)
+        if controller is not None and controller.get("uid") != owner_uid:
+            raise OwnershipConflict(live, controller, owner) from error
+
+    async def _delete(self, gvk: GVK, child: Mapping[str, Any], report: ApplyReport) -> None:
+        metadata = child["metadata"]
+        uid = metadata.get("uid")
+        # NotFound: already gone; Conflict: replaced by a new object of the same name, which is not ours to delete.
+        with contextlib.suppress(NotFound, Conflict):
+            await self.client.delete(gvk, metadata["name"], metadata.get("namespace"), uid=uid)
+        if uid:
+            self._deleted_uids[uid] = None
+            while len(self._deleted_uids) > 20000:
+                self._deleted_uids.popitem(last=False)
+        log.info("deleted child no longer desired", object=describe(child))
+        report.deleted.append(describe(child))

@@ -1,0 +1,92 @@
+"""Shared informers: one per (kind, namespace scope, label selector), whoever asks for it.
+
+Reads return the cached dicts themselves: never mutate them (copy first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from teamop.runtime.client import Client
+from teamop.runtime.informer import Informer, Scope, normalize_namespaces
+from teamop.runtime.kinds import GVK
+from teamop.runtime.store import Obj
+
+log = structlog.get_logger(__name__)
+
+InformerKey = tuple[GVK, tuple[str, ...] | None, str | None]
+
+
+class InformerNotFound(LookupError):
+    """No informer of this cache holds the kind in the namespace asked for."""
+
+
+class InformerCache:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self._informers: dict[InformerKey, Informer] = {}
+        self._started = False
+
+    def get_informer(self, gvk: GVK, namespace: Scope = None, label_selector: str | None = None) -> Informer:
+        """The shared informer for this scope, created on first use (and started at once if the cache runs)."""
+        key: InformerKey = (gvk, normalize_namespaces(namespace), (label_selector or "").strip() or None)
+        informer = self._informers.get(key)
+        if informer is None:
+            informer = Informer(self.client, gvk, namespace=key[1], label_selector=key[2])
+            self._informers[key] = informer
+            if self._started:
+                informer.start()
+        return informer
+
+    def informers(self) -> list[Informer]:
+        return list(self._informers.values())
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    async def start(self) -> None:
+        self._started = True
+        for informer in self._informers.values():
+            informer.start()
+
+    async def wait_for_sync(self, timeout: float | None = None) -> None:
+        """Wait until every informer has synced; raises TimeoutError naming the laggards."""
+        pending = [i for i in self._informers.values() if not i.has_synced]
+        if not pending:
+            return
+        try:
+            await asyncio.wait_for(asyncio.gather(*(i.wait_for_sync() for i in pending)), timeout)
+        except TimeoutError:
+            lagging = ", ".join(str(i.gvk) for i in pending if not i.has_synced)
+            raise TimeoutError(f"informers not synced within {timeout} s: {lagging}") from None
+
+    @property
+    def has_synced(self) -> bool:
+        return all(i.has_synced for i in self._informers.values())
+
+    async def stop(self) -> None:
+        self._started = False
+        await asyncio.gather(*(i.stop() for i in self._informers.values()))
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+
+    def informer_for(self, gvk: GVK, namespace: str | None = None) -> Informer:
+        """The informer to read `gvk` in `namespace` from: one whose scope covers it, unfiltered ones first."""
+        of_kind = [i for (g, _, _), i in self._informers.items() if g == gvk]
+        candidates = [i for i in of_kind if i.covers(namespace)]
+        if not candidates and namespace is None:
+            # A namespace-scoped cache answers "all namespaces" with all of the namespaces it watches.
+            candidates = of_kind
+        if not candidates:
+            raise InformerNotFound(f"no informer for {gvk} in namespace {namespace or '<all>'}")
+        candidates.sort(key=lambda i: i.label_selector is not None)
+        return candidates[0]
+
+    def get(self, gvk: GVK, name: str, namespace: str | None = None) -> Obj | None:
+        return self.informer_for(gvk, namespace).get(name, namespace)
+
+    def list(self, gvk: GVK, namespace: str | None = None, label_selector: str | None = None) -> list[Obj]:
+        return self.informer_for(gvk, namespace).list(namespace, label_selector)

@@ -1,0 +1,39 @@
+"""The reads `apply` needs, answered by the shared informer cache.
+
+Children are read from the informer of their kind in the manager's scope, selected by the managed-by label — the
+same informers `Controller.owns` registers, so nothing is cached twice. A kind nobody registered gets its informer
+on first use (and the read waits for it to sync), as controller-runtime's cache does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from teamop.runtime.cache import InformerCache
+from teamop.runtime.informer import Informer, Scope
+from teamop.runtime.kinds import GVK
+from teamop.runtime.store import OWNER_UID_INDEX
+
+
+class CacheReader:
+    def __init__(self, cache: InformerCache, *, namespaces: Scope = None, label_selector: str | None = None) -> None:
+        self.cache = cache
+        self.namespaces = namespaces
+        self.label_selector = label_selector
+
+    async def informer(self, gvk: GVK) -> Informer:
+        info = await self.cache.client.kinds.resolve(gvk)
+        informer = self.cache.get_informer(
+            gvk, namespace=self.namespaces if info.namespaced else None, label_selector=self.label_selector
+        )
+        if not informer.has_synced:
+            informer.start()
+            await informer.wait_for_sync()
+        return informer
+
+    async def get(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None:
+        return (await self.informer(gvk)).get(name, namespace)
+
+    async def controlled_by(self, gvk: GVK, owner_uid: str) -> list[Mapping[str, Any]]:
+        return list((await self.informer(gvk)).by_index(OWNER_UID_INDEX, owner_uid))

@@ -1,0 +1,57 @@
+"""Write an object's status through the status subresource, and only when it changed.
+
+The new status is compared with the cached object's (or, while the cache has not caught up with our last write,
+with what that write returned). A write is a server-side apply on `/status` by our field manager, so status
+fields we stop setting are removed as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from teamop.runtime.client import Client
+from teamop.runtime.compare import differences
+from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields
+from teamop.runtime.kinds import gvk_of
+from teamop.runtime.ownership import describe
+from teamop.runtime.writememo import WriteMemo
+
+log = structlog.get_logger(__name__)
+
+
+def status_differs(live: Mapping[str, Any], status: Mapping[str, Any], field_manager: str) -> bool:
+    desired = {"status": dict(status)}
+    if differences(desired, live, limit=1):
+        return True
+    owned = owned_fields(live, field_manager, subresource="status")
+    return bool(owned and fields_no_longer_desired(owned, desired))
+
+
+class StatusWriter:
+    def __init__(self, client: Client, *, field_manager: str | None = None) -> None:
+        self.client = client
+        self.field_manager = field_manager or client.field_manager
+        self._memo = WriteMemo()
+
+    async def update(self, obj: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+        """Make `obj`'s status `status` (`obj` as read from the cache). True when a write was made."""
+        metadata = obj["metadata"]
+        key = (gvk_of(obj), metadata.get("namespace"), metadata["name"], "status")
+        live = self._memo.current(key, obj)
+        assert live is not None
+        if not status_differs(live, status, self.field_manager):
+            return False
+        body: dict[str, Any] = {
+            "apiVersion": obj["apiVersion"],
+            "kind": obj["kind"],
+            "metadata": {"name": metadata["name"], **({"namespace": metadata["namespace"]}
+                                                      if metadata.get("namespace") else {})},
+            "status": dict(status),
+        }
+        written = await self.client.apply(body, force=True, subresource="status")
+        self._memo.remember(key, obj, written)
+        log.debug("status written", object=describe(obj))
+        return True

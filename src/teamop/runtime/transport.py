@@ -1,0 +1,245 @@
+"""HTTP to the API server: configuration loading, auth, throttling, retries, request counting, typed errors.
+
+kubernetes-asyncio provides the configuration loaders and the TLS-configured aiohttp session; requests are sent
+on that session directly so that bodies stay bytes until the caller decodes them once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import structlog
+import yarl
+from kubernetes_asyncio.client import ApiClient, Configuration
+from kubernetes_asyncio.config import kube_config
+from kubernetes_asyncio.config.incluster_config import load_incluster_config
+
+from teamop.runtime.errors import ApiConnectionError, ApiError, error_from_response
+from teamop.runtime.requestcount import RequestCounter
+from teamop.runtime.throttle import TokenBucket
+
+log = structlog.get_logger(__name__)
+
+USER_AGENT = "team-operator/0.1.0 (python; kubernetes-asyncio)"
+Query = Sequence[tuple[str, str]]
+
+
+async def load_kubeconfig(path: str | None = None, context: str | None = None) -> Configuration:
+    """Configuration from a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."""
+    config = Configuration()
+    config_file = path or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+    loader = await kube_config.load_kube_config(
+        config_file=config_file, context=context, client_configuration=config, persist_config=False
+    )
+    if hasattr(loader, "exec_plugin_expiry"):
+        # exec credential plugins hand out short-lived tokens: renew before each request once expired.
+        async def refresh(configuration: Configuration, *_: Any) -> None:
+            await loader.load_from_exec_plugin()
+            configuration.api_key["BearerToken"] = loader.token
+
+        config.refresh_api_key_hook = refresh
+    return config
+
+
+def load_in_cluster() -> Configuration:
+    """Configuration from the pod's service account (token re-read as it rotates)."""
+    config = Configuration()
+    load_incluster_config(client_configuration=config)  # type: ignore[no-untyped-call]
+    return config
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Jittered exponential backoff. 429 is retried for every verb (the server did not act on the request);
+    5xx and lost connections only for idempotent requests; connection refused for all (nothing was sent)."""
+
+    max_retries: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        backoff = min(self.max_delay, self.base_delay * 2.0**attempt)
+        jittered = backoff / 2 + random.uniform(0, backoff / 2)
+        if retry_after is not None:
+            return float(min(self.max_retry_after, max(retry_after, 0.0))) + random.uniform(0, 0.1)
+        return jittered
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+
+def _retryable(error: BaseException, idempotent: bool) -> bool:
+    if isinstance(error, ApiError):
+        if error.status == 429:
+            return True
+        return idempotent and error.status >= 500
+    if isinstance(error, aiohttp.ClientSSLError):
+        return False
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return True
+    return idempotent and isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError)
+
+
+class Transport:
+    def __init__(
+        self,
+        api_client: ApiClient,
+        *,
+        counter: RequestCounter,
+        qps: float | None = None,
+        burst: int | None = None,
+        retry: RetryPolicy | None = None,
+        request_timeout: float = 60.0,
+    ) -> None:
+        self.api_client = api_client
+        self.config: Configuration = api_client.configuration
+        self.counter = counter
+        self.retry = retry or RetryPolicy()
+        self.request_timeout = request_timeout
+        self.bucket = TokenBucket(qps, burst or max(1, int(qps * 1.5))) if qps else None
+        self._host = str(self.config.host).rstrip("/")
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        session: aiohttp.ClientSession = self.api_client.rest_client.pool_manager
+        return session
+
+    async def close(self) -> None:
+        await self.api_client.close()
+
+    async def _headers(self, content_type: str | None) -> dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if content_type:
+            headers["Content-Type"] = content_type
+        auth = (await self.config.auth_settings()).get("BearerToken")
+        if auth and auth.get("value"):
+            headers["Authorization"] = auth["value"]
+        return headers
+
+    def _url(self, path: str, query: Query | None) -> yarl.URL:
+        url = self._host + path
+        if query:
+            url += "?" + urlencode(list(query))
+        return yarl.URL(url, encoded=True)
+
+    def _request_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if self.config.tls_server_name:
+            kwargs["server_hostname"] = self.config.tls_server_name
+        if self.config.proxy:
+            kwargs["proxy"] = self.config.proxy
+        return kwargs
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        verb: str,
+        resource: str,
+        query: Query | None = None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        idempotent: bool,
+    ) -> Response:
+        """Send one logical request, retrying as the policy allows; raise the typed error on failure."""
+        attempt = 0
+        while True:
+            try:
+                return await self._send(method, path, verb, resource, query, body, content_type)
+            except (ApiError, aiohttp.ClientError, TimeoutError, ConnectionError, ssl.SSLError) as error:
+                if attempt >= self.retry.max_retries or not _retryable(error, idempotent):
+                    if isinstance(error, ApiError):
+                        raise
+                    raise ApiConnectionError(f"{method} {path}: {type(error).__name__}: {error}") from error
+                retry_after = error.retry_after if isinstance(error, ApiError) else None
+                delay = self.retry.delay(attempt, retry_after)
+                log.info(
+                    "retrying request", method=method, verb=verb, resource=resource, attempt=attempt + 1,
+                    delay=round(delay, 3), error=_describe(error),
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        verb: str,
+        resource: str,
+        query: Query | None,
+        body: bytes | None,
+        content_type: str | None,
+    ) -> Response:
+        if self.bucket is not None:
+            await self.bucket.acquire()
+        headers = await self._headers(content_type)
+        timeout = aiohttp.ClientTimeout(total=self.request_timeout, connect=10)
+        try:
+            async with self.session.request(
+                method, self._url(path, query), data=body, headers=headers, timeout=timeout,
+                **self._request_kwargs(),
+            ) as resp:
+                data = await resp.read()
+                status = resp.status
+                retry_after = resp.headers.get("Retry-After")
+        except BaseException:
+            self.counter.record(method, None, verb, resource)
+            raise
+        self.counter.record(method, status, verb, resource)
+        if 200 <= status < 300:
+            return Response(status, data)
+        raise error_from_response(status, data, retry_after)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        path: str,
+        *,
+        verb: str,
+        resource: str,
+        query: Query | None,
+        read_timeout: float,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """Open a long-running GET (a watch) without retries; the caller reads the body as it arrives."""
+        if self.bucket is not None:
+            await self.bucket.acquire()
+        headers = await self._headers(None)
+        timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=read_timeout)
+        try:
+            resp = await self.session.request(
+                "GET", self._url(path, query), headers=headers, timeout=timeout, **self._request_kwargs()
+            )
+        except BaseException as error:
+            self.counter.record("GET", None, verb, resource)
+            if isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError):
+                raise ApiConnectionError(f"GET {path}: {_describe(error)}") from error
+            raise
+        self.counter.record("GET", resp.status, verb, resource)
+        try:
+            if resp.status != 200:
+                raise error_from_response(resp.status, await resp.read(), resp.headers.get("Retry-After"))
+            yield resp
+        finally:
+            # Closing (not releasing) drops the connection: an unfinished watch body must not be drained.
+            resp.close()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ApiError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
