@@ -26,10 +26,28 @@ def _add_crds(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(command=crds)
 
 
+def flightdeck_serve(args: argparse.Namespace) -> int:
+    """Serve a Site's landing page (the Flightdeck container contract)."""
+    from teamop.flightdeck.server import serve_command
+
+    return serve_command(args)
+
+
+def _add_flightdeck(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.flightdeck.settings import DESCRIPTION, add_arguments
+
+    parser = subcommands.add_parser("flightdeck", help="the Flightdeck landing-page server")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    serve = actions.add_parser("serve", help="serve a Site's landing page on :8080", description=DESCRIPTION)
+    add_arguments(serve)
+    serve.set_defaults(command=flightdeck_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_crds(subcommands)
+    _add_flightdeck(subcommands)
     return parser
 
 

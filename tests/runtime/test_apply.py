@@ -196,6 +196,12 @@ async def test_a_child_in_another_namespace_is_refused(applier: Applier) -> None
         await applier.ensure_children(OWNER, [elsewhere], owned_kinds=[CONFIG_MAP])
 
 
+async def test_a_namespaced_child_of_a_cluster_scoped_owner_must_name_its_namespace(applier: Applier) -> None:
+    cluster_owner = {**OWNER, "metadata": {"name": "owner", "uid": "owner-uid"}}
+    with pytest.raises(ValueError, match="needs a namespace"):
+        await applier.ensure_children(cluster_owner, [config_map("a")], owned_kinds=[CONFIG_MAP])
+
+
 async def test_the_same_child_desired_twice_is_refused(applier: Applier) -> None:
     with pytest.raises(ValueError, match="desired twice"):
         await applier.ensure_children(OWNER, [config_map("a"), config_map("a")], owned_kinds=[CONFIG_MAP])

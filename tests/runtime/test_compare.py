@@ -78,6 +78,12 @@ def test_quantities_compare_by_value_where_the_server_canonicalises_them() -> No
     assert not is_subset({"resources": {"requests": {"cpu": "2"}}}, live)
 
 
+def test_a_field_named_like_a_quantity_that_holds_an_object_is_compared_as_usual() -> None:
+    desired = {"spec": {"storage": {"volumes": [{"name": "a"}]}}}
+    assert is_subset(desired, {"spec": {"storage": {"volumes": [{"name": "a", "defaulted": True}]}}})
+    assert not is_subset(desired, {"spec": {"storage": {"volumes": [{"name": "b"}]}}})
+
+
 def test_quantity_like_strings_elsewhere_compare_as_strings() -> None:
     assert not is_subset({"data": {"size": "1024Mi"}}, {"data": {"size": "1Gi"}})
 

@@ -35,9 +35,18 @@ def new_value(kind: str) -> str:
     return secrets.token_urlsafe(24)
 
 
+def public_key_of(private_pem: str) -> str:
+    """The PEM public key of a PEM private key (stored beside it under `<key>.pub`)."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 @dataclass
 class ResolvedSecrets:
     refs: dict[str, SecretKeyRef] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+    """Logical key -> value, for the few files that must hold a value in their text. Never log these."""
     generated: dict[str, Any] | None = None
     """The `<site>-<component>-generated` Secret to keep (None when every key came from the site secret)."""
     from_site_secret: list[str] = field(default_factory=list)
@@ -61,15 +70,17 @@ async def resolve_secrets(
     resolved = ResolvedSecrets()
     values: dict[str, str] = {}
     missing: list[SecretNeed] = []
+    needs = list(needs)
     for need in needs:
         if user and user.get(need.key):
             assert site_secret is not None
             resolved.refs[need.key] = SecretKeyRef(site_secret, need.key)
+            resolved.values[need.key] = user[need.key]
             resolved.from_site_secret.append(need.key)
         elif kept.get(need.key):
             values[need.key] = kept[need.key]
             resolved.refs[need.key] = SecretKeyRef(name, need.key)
-        else:
+        elif need.generate:
             missing.append(need)
     if missing:
         # The cache may lag behind a Secret we wrote a moment ago: ask the server before generating anything.
@@ -84,6 +95,10 @@ async def resolve_secrets(
                 values[need.key] = new_value(need.kind)
                 resolved.newly_generated.append(need.key)
             resolved.refs[need.key] = SecretKeyRef(name, need.key)
+    for need in needs:
+        if need.kind == "rsa-private-key" and need.key in values:
+            values[f"{need.key}.pub"] = public_key_of(values[need.key])
+    resolved.values.update(values)
     if values:
         # Keys generated earlier but no longer needed stay: dropping a key could lose data a user relies on.
         values = {**{k: v for k, v in kept.items() if k not in values}, **values}

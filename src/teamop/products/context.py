@@ -77,3 +77,7 @@ class SecretNeed:
 
     key: str
     kind: str = "password"  # "password" (URL-safe random text) | "hex-key" (64 hex chars) | "rsa-private-key"
+    generate: bool = True
+    """False: a value only another system can issue (an OIDC client secret, an API key, SMTP settings, a
+    licence). Resolve it when the site secret has the key, never generate it; renderers leave out what needs
+    an unresolved key."""

@@ -116,6 +116,8 @@ class Applier:
         owner_namespace = (owner.get("metadata") or {}).get("namespace")
         if info.namespaced:
             metadata.setdefault("namespace", owner_namespace)
+            if not metadata["namespace"]:
+                raise ValueError(f"{describe(obj)} needs a namespace (its owner is cluster-scoped)")
             if owner_namespace and metadata["namespace"] != owner_namespace:
                 raise ValueError(f"{describe(obj)} is not in its owner's namespace {owner_namespace}")
         else:

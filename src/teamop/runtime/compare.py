@@ -88,7 +88,7 @@ def _diff(desired: Any, live: Any, path: str, key: str, found: list[str], limit:
             return
         for name, value in desired.items():
             child = f"{path}.{name}" if path else str(name)
-            if key in QUANTITY_MAPS or name in QUANTITY_FIELDS:
+            if (key in QUANTITY_MAPS or name in QUANTITY_FIELDS) and _is_scalar(value):
                 if not _same_quantity(value, live.get(name)):
                     found.append(child)
                 continue
@@ -108,11 +108,11 @@ def _diff(desired: Any, live: Any, path: str, key: str, found: list[str], limit:
         found.append(path or ".")
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
 def _same_quantity(desired: Any, live: Any) -> bool:
-    if isinstance(desired, Mapping):
-        return isinstance(live, Mapping) and all(_same_quantity(v, live.get(k)) for k, v in desired.items())
-    if desired is None:
-        return True
     want, have = parse_quantity(desired), parse_quantity(live)
     if want is None or have is None:
         return bool(desired == live)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
-from teamop.products.naming import COMPONENT_LABEL, SITE_LABEL
+from teamop.products.naming import APP_NAMES, COMPONENT_LABEL, SITE_LABEL
 from teamop.products.site.products import DatabaseServer, enabled_sections
 
 TRUST_THRESHOLD = 50
@@ -35,7 +35,8 @@ def session_component(component: str) -> str:
 
 
 def _pods(site: str, component: str) -> dict[str, Any]:
-    return {"matchLabels": {SITE_LABEL: site, COMPONENT_LABEL: component}}
+    """The pods of one component (or of its sessions) by their `posit.team/component` label."""
+    return {"matchLabels": {SITE_LABEL: site, COMPONENT_LABEL: APP_NAMES.get(component, component)}}
 
 
 def _tcp(ports: list[int]) -> list[dict[str, Any]]:

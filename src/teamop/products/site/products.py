@@ -179,51 +179,22 @@ def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> 
 
 
 def workbench_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any]:
-    section = spec.workbench
-    assert section is not None
-    experimental = section.experimental_features
-    rserver = _compact({
-        "admin-group": ",".join(section.admin_groups) if section.admin_groups else None,
-        "admin-superuser-group": ",".join(section.admin_superuser_groups) if section.admin_superuser_groups else None,
-        "user-provisioning-register-on-first-login": 1 if section.create_users_automatically else None,
-        "www-thread-pool-size": experimental.www_thread_pool_size if experimental else None,
-        "www-frame-origin": f"https://{spec.domain}",
-    })
-    repository = package_manager_url(spec)
-    session_ini = _compact({
-        "repos.conf": {"CRAN": f"{repository}{PACKAGE_MANAGER_CRAN_PATH}"} if repository else None,
-        "rsession.conf": {"default-rsconnect-server": f"https://{product_host(spec, 'connect')}"}
-        if spec.connect is not None else None,
-    })
-    config = _compact({
-        "workbench-ini-config": _compact({"rserver.conf": rserver}),
-        "workbench-session-ini-config": session_ini,
-    })
-    return _compact({
-        **_site_wide(spec, database),
-        "image": section.image,
-        "imagePullPolicy": section.image_pull_policy,
-        "license": _dump(section.license),
-        "volume": product_volume(site, spec, "workbench"),
-        "additionalVolumes": [*(_dump(section.additional_volumes) or []), *shared_directory_volume(site, spec)],
-        "auth": _dump(section.auth) or {},
-        "replicas": section.replicas if section.replicas is not None else 1,
-        "nodeSelector": section.node_selector,
-        "tolerations": _dump(section.tolerations),
-        "addEnv": section.add_env,
-        "url": product_host(spec, "workbench"),
-        "parentUrl": spec.domain,
-        "offHostExecution": True,
-        "nonRoot": experimental.non_root if experimental else None,
-        "snowflake": _dump(section.snowflake),
-        "authLoginPageHtml": section.auth_login_page_html,
-        "dsnSecret": experimental.dsn_secret if experimental else None,
-        "chronicleSidecarProductApiKeyEnabled":
-            experimental.chronicle_sidecar_product_api_key_enabled if experimental else None,
-        "sessionConfig": _session_pod(site, "workbench", spec,
-                                      experimental.session_service_account_name if experimental else None),
-        "config": config,
-    })
+    """Workbench's spec is mostly its configuration files, derived by the Workbench renderer's own mapping."""
+    from teamop.products.workbench import SiteInputs as WorkbenchSiteInputs
+    from teamop.products.workbench import workbench_spec_from_site
+
+    volume = product_volume(site, spec, "workbench") or {}
+    inputs = WorkbenchSiteInputs(
+        site_name=site,
+        database_host=f"{database.host}:{database.port}" if database else None,
+        ssl_mode=database.sslmode if database else None,
+        home_volume_name=volume.get("volumeName"),
+        home_storage_class=volume.get("storageClassName"),
+        chronicle_agent_image=chronicle_agent_image(spec),
+    )
+    result: dict[str, Any] = workbench_spec_from_site(spec, inputs).model_dump(mode="json", by_alias=True,
+                                                                             exclude_none=True)
+    return result
 
 
 def package_manager_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any]:

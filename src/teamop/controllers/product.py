@@ -1,0 +1,317 @@
+"""One reconciler for every product kind (Connect, Workbench, Package Manager, Chronicle, Flightdeck): fetch the
+inputs, render, hand the objects to the runtime, report status from what the workload really does.
+
+A product is Ready only when its workload's ready replicas reach the desired count (and its database, if it has
+one, is provisioned); pods that do not come up turn Degraded with the reason the scheduler or kubelet gave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from teamop.api.v1beta1.resource import Resource
+from teamop.controllers.generated import resolve_secrets
+from teamop.controllers.kinds import (
+    CONFIG_MAP,
+    DEPLOYMENT,
+    INGRESS,
+    PERSISTENT_VOLUME_CLAIM,
+    POD,
+    POD_DISRUPTION_BUDGET,
+    POSTGRES_DATABASE,
+    ROLE,
+    ROLE_BINDING,
+    SECRET,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    STATEFUL_SET,
+)
+from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name
+from teamop.products.context import ChronicleAgent, DatabaseTarget, RenderContext, SecretNeed
+from teamop.products.database import PASSWORD_KEYS, database_target
+from teamop.products.naming import INSTANCE_LABEL, child_name
+from teamop.products.rendered import Rendered
+from teamop.products.workbench.placeholders import MissingSecretValue, fill_secret_template
+from teamop.runtime.conditions import Conditions
+from teamop.runtime.controller import ControllerBuilder
+from teamop.runtime.kinds import GVK
+from teamop.runtime.manager import Manager
+from teamop.runtime.ownership import OwnershipConflict
+from teamop.runtime.reconcile import Request, Result
+from teamop.runtime.store import Obj
+
+log = structlog.get_logger(__name__)
+
+OWNED_KINDS: tuple[GVK, ...] = (SERVICE_ACCOUNT, SECRET, CONFIG_MAP, ROLE, ROLE_BINDING, PERSISTENT_VOLUME_CLAIM,
+                                POSTGRES_DATABASE, SERVICE, DEPLOYMENT, STATEFUL_SET, INGRESS, POD_DISRUPTION_BUDGET)
+CHRONICLE_PORT = 5252
+NOT_READY_RECHECK_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class ProductKind:
+    """How to reconcile one product kind."""
+
+    gvk: GVK
+    component: str
+    model: type[Resource]
+    render: Callable[[Any, RenderContext], Rendered]
+    secret_needs: Callable[[Any], list[SecretNeed]]
+    has_database: bool = False
+    workload: GVK = DEPLOYMENT
+    chronicle_api_key: str | None = None
+
+
+@dataclass
+class Inputs:
+    context: RenderContext
+    generated: dict[str, Any] | None
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def _with_secret_values(rendered: Rendered, values: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The rendered objects, with the Secrets whose files hold placeholders filled in (Workbench's OIDC client
+    secret file, for example). Values go straight into the Secret body, never into a log."""
+    templates = {t.secret_name: t for t in getattr(rendered, "secret_templates", [])}
+    objects = []
+    for obj in rendered.objects:
+        template = templates.get(obj["metadata"]["name"]) if obj["kind"] == "Secret" else None
+        if template is not None:
+            needed = {key: values[ref.key] for key, ref in template.refs.items() if ref.key in values}
+            obj = fill_secret_template(obj, needed)
+        objects.append(obj)
+    return objects
+
+
+class ProductReconciler:
+    def __init__(self, manager: Manager, kind: ProductKind, *, operator_image: str) -> None:
+        self.manager = manager
+        self.kind = kind
+        self.cache = manager.cache
+        self.client = manager.client
+        self.operator_image = operator_image
+
+    async def reconcile(self, request: Request) -> Result | None:
+        obj = self.cache.get(self.kind.gvk, request.name, request.namespace)
+        if obj is None or obj["metadata"].get("deletionTimestamp"):
+            return None  # children go with it through the garbage collector
+        conditions = Conditions.of(obj)
+        try:
+            spec = self.kind.model.model_validate(obj).spec  # type: ignore[attr-defined]
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            return await self._failed(obj, conditions, "InvalidSpec", f"{where}: {first.get('msg')}; nothing changed")
+        inputs = await self._inputs(obj, spec)
+        rendered = self.kind.render(spec, inputs.context)
+        try:
+            objects = _with_secret_values(rendered, inputs.values)
+        except MissingSecretValue as missing:
+            return await self._failed(obj, conditions, "SecretKeyMissing", str(missing))
+        desired = [*objects, *([inputs.generated] if inputs.generated else [])]
+        try:
+            await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS)
+        except OwnershipConflict as conflict:
+            return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
+        for reason, message in inputs.problems:
+            self.manager.events.record(obj, "Warning", reason, message)
+        return await self._write_status(obj, spec, inputs, rendered, conditions)
+
+    # --- inputs ----------------------------------------------------------------------------------------------
+    async def _inputs(self, obj: Obj, spec: Any) -> Inputs:
+        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        problems: list[tuple[str, str]] = []
+        needs = list(self.kind.secret_needs(spec))
+        password_key = PASSWORD_KEYS.get(self.kind.component) if self.kind.has_database else None
+        if password_key and all(n.key != password_key for n in needs):
+            needs.append(SecretNeed(password_key))
+        try:
+            site_secret = kubernetes_secret_name(_dump(getattr(spec, "secret", None)), "spec.secret")
+        except SecretProblem as problem:
+            problems.append((problem.reason, str(problem)))
+            site_secret = None
+        resolved = await resolve_secrets(self.client, self.cache, namespace=namespace, site=site,
+                                         component=self.kind.component, site_secret=site_secret, needs=needs)
+        database = None
+        if password_key:
+            database, database_problem = self._database(obj, spec, resolved.refs[password_key])
+            if database_problem:
+                problems.append(database_problem)
+        context = RenderContext(site=site, namespace=namespace, secrets=resolved.refs, database=database,
+                                chronicle=self._chronicle(obj, spec), operator_image=self.operator_image)
+        return Inputs(context, resolved.generated, problems, resolved.values)
+
+    def _database(self, obj: Obj, spec: Any, password: Any) -> tuple[DatabaseTarget | None, tuple[str, str] | None]:
+        """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
+        of the workload Secret."""
+        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        config = getattr(spec, "database_config", None)
+        host, _, port = str(getattr(config, "host", None) or "").rpartition(":")
+        sslmode = getattr(config, "ssl_mode", None)
+        if not (host and port.isdigit()):
+            try:
+                login = admin_login(self.cache, namespace, _dump(getattr(spec, "workload_secret", None)),
+                                    _dump(getattr(spec, "main_database_credential_secret", None)))
+            except SecretProblem as problem:
+                return None, (problem.reason, f"no database for {self.kind.component}: {problem}")
+            host, port, sslmode = login.host, str(login.port), sslmode or login.sslmode
+        target = database_target(site, self.kind.component, host=host, port=int(port),
+                                 sslmode=sslmode or "prefer", password=password)
+        return target, None
+
+    def _chronicle(self, obj: Obj, spec: Any) -> ChronicleAgent | None:
+        image = getattr(spec, "chronicle_image", None)
+        if not image:
+            return None
+        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        return ChronicleAgent(image=image,
+                              server_url=f"http://{child_name(site, 'chronicle')}.{namespace}.svc.cluster.local")
+
+    # --- status ------------------------------------------------------------------------------------------------
+    async def _failed(self, obj: Obj, conditions: Conditions, reason: str, message: str) -> Result:
+        self.manager.events.record(obj, "Warning", reason, message)
+        conditions.set("Ready", False, reason, message)
+        status = {**(obj.get("status") or {}), "conditions": conditions.items, "ready": False,
+                  "observedGeneration": obj["metadata"].get("generation")}
+        await self.manager.status.update(obj, status)
+        return Result(requeue=True)
+
+    async def _write_status(self, obj: Obj, spec: Any, inputs: Inputs, rendered: Rendered,
+                            conditions: Conditions) -> Result | None:
+        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
+        name = child_name(site, self.kind.component)
+        workload = self.cache.get(self.kind.workload, name, namespace)
+        desired_workload = next((o for o in rendered.objects if o["kind"] == self.kind.workload.kind), None)
+        desired = int(((desired_workload or {}).get("spec") or {}).get("replicas", 1))
+        workload_status = (workload or {}).get("status") or {}
+        ready_replicas = int(workload_status.get("readyReplicas") or 0)
+        updated = int(workload_status.get("updatedReplicas") or 0)
+        current = workload is not None and workload_status.get("observedGeneration") == workload["metadata"].get(
+            "generation")
+        workload_ready = current and ready_replicas >= desired and updated >= desired
+        database_ready: bool | None = None
+        problems = list(inputs.problems)
+        if self.kind.has_database:
+            database_ready, database_message = self._database_ready(namespace, name, inputs)
+            if database_ready:
+                conditions.set("DatabaseReady", True, "DatabaseReady", database_message)
+            else:
+                conditions.set("DatabaseReady", False, "DatabaseNotReady", database_message)
+        ready = workload_ready and database_ready is not False
+        pod_problem = None if workload_ready else self._pod_problem(namespace, name)
+        if ready:
+            conditions.set("Ready", True, "Available", f"{ready_replicas}/{desired} replicas ready")
+        else:
+            waiting = [f"{ready_replicas}/{desired} replicas ready"]
+            if database_ready is False:
+                waiting.append("the database is not ready")
+            if pod_problem:
+                waiting.append(pod_problem)
+            conditions.set("Ready", False, "NotReady", "; ".join(waiting))
+        if pod_problem:
+            conditions.set("Degraded", True, "PodsNotReady", pod_problem)
+        elif problems:
+            conditions.set("Degraded", True, problems[0][0], problems[0][1])
+        else:
+            conditions.set("Degraded", False, "AsExpected", "")
+        if rendered.warnings:
+            conditions.set("RenderWarnings", True, "SpecPartlyIgnored", "; ".join(rendered.warnings))
+        else:
+            conditions.remove("RenderWarnings")
+        image = _first_image(desired_workload)
+        status: dict[str, Any] = {
+            "conditions": conditions.items,
+            "observedGeneration": obj["metadata"].get("generation"),
+            "ready": ready,
+            "readyReplicas": ready_replicas,
+            "desiredReplicas": desired,
+        }
+        url = getattr(spec, "url", None) or getattr(spec, "domain", None)
+        if url:
+            status["url"] = f"https://{url}"
+        if image:
+            status["image"] = image
+        if database_ready is not None:
+            status["databaseReady"] = database_ready
+        if inputs.generated and "keySecretRef" in _status_fields(self.kind.model):
+            status["keySecretRef"] = {"name": inputs.generated["metadata"]["name"], "namespace": namespace}
+        await self.manager.status.update(obj, status)
+        # Workload and database changes bring us back through the watches; a pod stuck without an event on our
+        # objects (e.g. waiting for a node) is looked at again now and then.
+        return None if ready else Result(requeue_after=NOT_READY_RECHECK_SECONDS)
+
+    def _database_ready(self, namespace: str, name: str, inputs: Inputs) -> tuple[bool, str]:
+        if inputs.context.database is None:
+            return False, "no database configured: the Site's spec.workloadSecret names no usable admin URL"
+        database = self.cache.get(POSTGRES_DATABASE, name, namespace)
+        status = (database or {}).get("status") or {}
+        if status.get("ready"):
+            return True, f"database {inputs.context.database.database} is provisioned"
+        ready: Mapping[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+        return False, f"PostgresDatabase {name}: {ready.get('message') or 'being provisioned'}"
+
+    def _pod_problem(self, namespace: str, name: str) -> str | None:
+        """Why the product's pods are not ready, in the words of the scheduler or the kubelet."""
+        try:
+            pods = self.cache.list(POD, namespace, label_selector=f"{INSTANCE_LABEL}={name}")
+        except LookupError:
+            return None
+        for pod in pods:
+            status = pod.get("status") or {}
+            for condition in status.get("conditions") or []:
+                if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+                    return f"pod {pod['metadata']['name']} cannot be scheduled: {condition.get('message', '')}"
+            for container in status.get("containerStatuses") or []:
+                waiting = (container.get("state") or {}).get("waiting") or {}
+                if waiting.get("reason") and waiting["reason"] != "ContainerCreating":
+                    return f"pod {pod['metadata']['name']}: {waiting['reason']} {waiting.get('message', '')}".strip()
+        return None
+
+
+def _first_image(workload: Mapping[str, Any] | None) -> str | None:
+    containers = (((workload or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
+    return containers[0].get("image") if containers else None
+
+
+def _dump(value: Any) -> dict[str, Any] | None:
+    return value.to_dict() if value is not None else None
+
+
+def _status_fields(model: type[Resource]) -> set[str]:
+    status_field = model.model_fields.get("status")
+    annotation = status_field.annotation if status_field else None
+    for candidate in getattr(annotation, "__args__", (annotation,)):
+        fields = getattr(candidate, "model_fields", None)
+        if fields:
+            return {info.alias or name for name, info in fields.items()}
+    return set()
+
+
+def setup_product(manager: Manager, kind: ProductKind, *, operator_image: str,
+                  max_concurrent_reconciles: int = 2, extra_owned: Sequence[GVK] = ()) -> None:
+    reconciler = ProductReconciler(manager, kind, operator_image=operator_image)
+
+    suffix = f"-{kind.component}"
+
+    def product_of_pod(pod: Mapping[str, Any]) -> list[Request]:
+        """A server pod (instance label `<site>-<component>`) → its product, named after the site."""
+        metadata = pod.get("metadata") or {}
+        instance = (metadata.get("labels") or {}).get(INSTANCE_LABEL, "")
+        if not instance.endswith(suffix) or len(instance) == len(suffix):
+            return []
+        return [Request(metadata.get("namespace", ""), instance[: -len(suffix)])]
+
+    builder = ControllerBuilder(manager).named(kind.component).for_(kind.gvk)
+    for gvk in (*OWNED_KINDS, *extra_owned):
+        builder = builder.owns(gvk)
+    (
+        builder.watches(POD, product_of_pod, label_selector=manager.managed_by.selector)
+        .with_options(max_concurrent_reconciles=max_concurrent_reconciles)
+        .complete(reconciler)
+    )

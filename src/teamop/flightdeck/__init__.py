@@ -1,0 +1,1 @@
+"""The Flightdeck landing-page server: a card per enabled product of a Site, read live from the Kubernetes API."""

@@ -1,0 +1,334 @@
+"""Connect: `render(spec, context)` turns a Connect CR's spec into its objects and config files.
+
+Objects (names as the reference, `<site>` = `context.site`): ServiceAccount `<site>-connect`; with off-host
+execution also ServiceAccount `<site>-connect-session` (session pods), Role and RoleBinding `<site>-connect` bound
+to the **server** ServiceAccount (the launcher runs in the server pod) and ConfigMap `<site>-connect-templates`;
+ConfigMap `<site>-connect` (`rstudio-connect.gcfg`, `runtime.yaml`, `launcher.kubernetes.profiles.conf`); the
+data PVC `<site>-connect` (also when the spec has no volume); a licence Secret for a `KEY` licence given in the
+spec; PostgresDatabase `<site>-connect`; Service (http 80 → 3939, metrics 3232); Ingress; Deployment; a
+PodDisruptionBudget when replicas > 1.
+
+`secret_needs(spec)` lists the site-secret keys the controller must resolve into `context.secrets` before
+rendering.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from teamop.api.v1beta1.connect import ConnectSpec
+from teamop.products import connect_config as config
+from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
+from teamop.products.database import postgres_database
+from teamop.products.launcher_templates import session_data, template_files, template_mounts
+from teamop.products.license import CONNECT_LICENSE, license_parts
+from teamop.products.naming import child_name
+from teamop.products.objects import (
+    ServicePort,
+    config_map,
+    eks_role_annotations,
+    ingress,
+    pod_disruption_budget,
+    policy_rule,
+    role,
+    role_binding,
+    service,
+    service_account,
+)
+from teamop.products.rendered import Rendered
+from teamop.products.sidecar import API_KEY_SECRET_KEYS, chronicle_agent_container
+from teamop.products.storage import claim_volume, data_claim
+from teamop.products.workload import (
+    ContainerPort,
+    HttpProbe,
+    PodParts,
+    Workload,
+    deployment,
+    env_from_secret,
+    env_value,
+    service_account_token_parts,
+)
+
+COMPONENT = "connect"
+SESSION_COMPONENT = "connect-session"
+CONTAINER = "connect"
+SERVICE_PORT = 80
+CONFIG_FILE = "rstudio-connect.gcfg"
+RUNTIME_FILE = "runtime.yaml"
+PROFILES_FILE = "launcher.kubernetes.profiles.conf"
+TEMPLATE_DIR = f"{config.LAUNCHER_SCRATCH_PATH}/Kubernetes"
+SECRET_KEY_PATH = f"{config.DATA_DIR}/db/secret.key"
+DEFAULT_CONTENT_INIT_IMAGE = "ghcr.io/rstudio/rstudio-connect-content-init:ubuntu2204-2024.06.0"
+
+DB_PASSWORD_KEY = "pub-db-password"
+SECRET_KEY_KEY = "pub-secret-key"
+CLIENT_SECRET_KEY = "pub-client-secret"
+SMTP_KEYS: dict[str, str] = {
+    "CONNECT_SMTP_HOST": "pub-smtp-host",
+    "CONNECT_SMTP_PORT": "pub-smtp-port",
+    "CONNECT_SMTP_USER": "pub-smtp-user",
+    "CONNECT_SMTP_PASSWORD": "pub-smtp-password",
+}
+
+# What the launcher in the server pod does with session Jobs, pods and Services (the reference's rules).
+LAUNCHER_RULES: tuple[dict[str, Any], ...] = (
+    policy_rule("", ["serviceaccounts"], ["list"]),
+    policy_rule("", ["pods/log"], ["get", "watch", "list"]),
+    policy_rule(
+        "", ["pods", "pods/attach", "pods/exec"], ["get", "create", "update", "patch", "watch", "list", "delete"]
+    ),
+    policy_rule("", ["events"], ["watch"]),
+    policy_rule("", ["services"], ["get", "create", "watch", "list", "delete"]),
+    policy_rule("batch", ["jobs"], ["get", "create", "update", "patch", "watch", "list", "delete"]),
+    policy_rule("metrics.k8s.io", ["pods"], ["get"]),
+)
+
+# Sticky sessions through Traefik, as the reference sets them (harmless with other ingress controllers).
+def _sticky_cookie_annotations(cookie: str) -> dict[str, str]:
+    prefix = "traefik.ingress.kubernetes.io/service.sticky.cookie"
+    return {
+        prefix: "true",
+        f"{prefix}.httponly": "true",
+        f"{prefix}.name": cookie,
+        f"{prefix}.samesite": "none",
+        f"{prefix}.secure": "true",
+    }
+
+
+OWNED_KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "ServiceAccount"),
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("v1", "PersistentVolumeClaim"),
+    ("core.posit.team/v1beta1", "PostgresDatabase"),
+    ("v1", "Service"),
+    ("apps/v1", "Deployment"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("policy/v1", "PodDisruptionBudget"),
+)
+"""(apiVersion, kind) of every kind a Connect may own, for garbage collection of what is no longer desired."""
+
+
+def _uses_smtp(spec: ConnectSpec) -> bool:
+    server = spec.config.server if spec.config else None
+    return bool(server and server.email_provider and server.email_provider.upper() == "SMTP")
+
+
+def secret_needs(spec: ConnectSpec) -> list[SecretNeed]:
+    needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key")]
+    if config.auth_provider(spec.auth) == "oauth2":
+        needs.append(SecretNeed(CLIENT_SECRET_KEY, generate=False))
+    if spec.chronicle_sidecar_product_api_key_enabled:
+        needs.append(SecretNeed(API_KEY_SECRET_KEYS["connect"], generate=False))
+    if _uses_smtp(spec):
+        needs.extend(SecretNeed(key, generate=False) for key in SMTP_KEYS.values())
+    license = spec.license
+    if license is None or (license.type == "KEY" and not license.key) or (
+        license.type != "KEY" and not license.existing_secret_name
+    ):
+        needs.append(SecretNeed(CONNECT_LICENSE.site_secret_key, generate=False))
+    return needs
+
+
+def _secret_key_parts(ref: SecretKeyRef) -> PodParts:
+    volume = {
+        "name": "key-volume",
+        "secret": {"secretName": ref.name, "items": [{"key": ref.key, "path": "secret.key"}], "defaultMode": 384},
+    }
+    mount = {"name": "key-volume", "mountPath": SECRET_KEY_PATH, "subPath": "secret.key", "readOnly": True}
+    return PodParts(volumes=[volume], mounts=[mount])
+
+
+def _config_parts(site: str, off_host: bool) -> PodParts:
+    mounts = [
+        {"name": "config-volume", "mountPath": f"{config.CONFIG_DIR}/{CONFIG_FILE}", "subPath": CONFIG_FILE,
+         "readOnly": True},
+        {"name": "config-volume", "mountPath": config.RUNTIME_FILE, "subPath": RUNTIME_FILE, "readOnly": True},
+        {"name": "config-volume", "mountPath": config.PROFILES_FILE, "subPath": PROFILES_FILE, "readOnly": True},
+    ]
+    volumes = [{"name": "config-volume", "configMap": {"name": child_name(site, COMPONENT), "defaultMode": 420}}]
+    return PodParts(volumes=volumes, mounts=mounts)
+
+
+def _template_parts(site: str) -> PodParts:
+    volume = {"name": "template-config", "configMap": {"name": child_name(site, COMPONENT, "templates"),
+                                                       "defaultMode": 420}}
+    return PodParts(volumes=[volume], mounts=template_mounts("template-config", TEMPLATE_DIR))
+
+
+def _additional_volume_parts(spec: ConnectSpec) -> PodParts:
+    parts = PodParts()
+    for index, volume in enumerate(spec.additional_volumes or []):
+        if not volume.pvc_name or not volume.mount_path:
+            continue
+        name = f"additional-volume-{index}"
+        parts.volumes.append(claim_volume(name, volume.pvc_name))
+        mount: dict[str, Any] = {"name": name, "mountPath": volume.mount_path}
+        if volume.read_only:
+            mount["readOnly"] = True
+        parts.mounts.append(mount)
+    return parts
+
+
+def _optional_env(context: RenderContext, names: dict[str, str]) -> list[dict[str, Any]]:
+    return [env_from_secret(env, context.secrets[key]) for env, key in names.items() if key in context.secrets]
+
+
+def _session_data(spec: ConnectSpec, context: RenderContext) -> dict[str, Any]:
+    site = context.site
+    init_container = {
+        "name": "init-runtime",
+        "image": spec.session_image or DEFAULT_CONTENT_INIT_IMAGE,
+        "imagePullPolicy": "Always",
+        "volumeMounts": [{"name": "init-volume", "mountPath": "/mnt/rstudio-connect-runtime"}],
+    }
+    volumes: list[dict[str, Any]] = [{"name": "init-volume", "emptyDir": {}}]
+    mounts: list[dict[str, Any]] = [{"name": "init-volume", "mountPath": "/opt/rstudio-connect/"}]
+    site_secret = spec.secret.vault_name if spec.secret else None
+    if spec.dsn_secret and site_secret:
+        volumes.append({"name": "odbc-volume", "secret": {"secretName": site_secret,
+                                                          "items": [{"key": spec.dsn_secret, "path": "odbc.ini"}]}})
+        mounts.append({"name": "odbc-volume", "mountPath": "/etc/odbc.ini", "subPath": "odbc.ini", "readOnly": True})
+    return session_data(
+        site=site,
+        session_component=SESSION_COMPONENT,
+        service_account=child_name(site, COMPONENT, "session"),
+        session_config=spec.session_config,
+        image_pull_policy=spec.image_pull_policy,
+        image_pull_secrets=spec.image_pull_secrets or (),
+        init_containers=[init_container],
+        volumes=volumes,
+        volume_mounts=mounts,
+    )
+
+
+def _security_context(off_host: bool) -> dict[str, Any]:
+    # Running content in the server pod needs Connect's sandboxing, which needs a privileged container.
+    return {"allowPrivilegeEscalation": True, "privileged": not off_host, "runAsNonRoot": False}
+
+
+def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
+    site, namespace = context.site, context.namespace
+    name = child_name(site, COMPONENT)
+    off_host = bool(spec.off_host_execution)
+    replicas = spec.replicas if spec.replicas is not None else 1
+    rendered = Rendered()
+
+    claim = data_claim(site, namespace, COMPONENT, spec.volume)
+    rendered.files[CONFIG_FILE] = config.connect_gcfg(
+        spec, namespace=namespace, database=context.database, data_claim=claim.claim_name, off_host=off_host
+    )
+    rendered.files[RUNTIME_FILE] = config.runtime_yaml()
+    rendered.files[PROFILES_FILE] = ""
+    main_files = {key: rendered.files[key] for key in (CONFIG_FILE, RUNTIME_FILE, PROFILES_FILE)}
+    rendered.add(config_map(site, namespace, COMPONENT, name, main_files))
+    if off_host:
+        templates = template_files(_session_data(spec, context))
+        rendered.files.update(templates)
+        rendered.add(config_map(site, namespace, COMPONENT, child_name(site, COMPONENT, "templates"), templates))
+
+    compound = spec.workload_compound_name or ""
+    date = spec.cluster_date or ""
+    # The reference's role name for the Connect server leaves the site out (unlike every other role).
+    server_role = f"pub.{date}.{compound}.posit.team"
+    rendered.add(
+        service_account(
+            site, namespace, COMPONENT, automount=True,
+            annotations=eks_role_annotations(spec.aws_account_id, server_role),
+        )
+    )
+    if off_host:
+        session_role = f"pub-ses.{date}.{site}.{compound}.posit.team"
+        rendered.add(
+            service_account(site, namespace, COMPONENT, child_name(site, COMPONENT, "session"),
+                            annotations=eks_role_annotations(spec.aws_account_id, session_role)),
+            role(site, namespace, COMPONENT, name, LAUNCHER_RULES),
+            role_binding(site, namespace, COMPONENT, name, name, name),
+        )
+
+    license = license_parts(site, namespace, COMPONENT, spec.license, CONNECT_LICENSE, context.secrets)
+    if license.missing:
+        rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pub-license")
+    rendered.add(license.secret, claim.pvc)
+    if context.database is not None:
+        rendered.add(postgres_database(
+            context.database,
+            site=site,
+            namespace=namespace,
+            component=COMPONENT,
+            workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
+            main_database_credential_secret=(
+                spec.main_database_credential_secret.to_dict() if spec.main_database_credential_secret else None
+            ),
+            site_secret=spec.secret.to_dict() if spec.secret else None,
+            drop_on_teardown=bool(spec.database_config and spec.database_config.drop_on_teardown),
+        ))
+
+    env: list[dict[str, Any]] = []
+    if context.database is not None:
+        env += [
+            env_from_secret("CONNECT_POSTGRES_PASSWORD", context.database.password),
+            env_from_secret("CONNECT_POSTGRES_INSTRUMENTATIONPASSWORD", context.database.password),
+        ]
+    parts = PodParts.join(
+        _config_parts(site, off_host),
+        PodParts(volumes=[claim_volume("data-dir-volume", claim.claim_name)],
+                 mounts=[{"name": "data-dir-volume", "mountPath": config.DATA_DIR}]),
+        _template_parts(site) if off_host else PodParts(),
+        _secret_key_parts(context.secret(SECRET_KEY_KEY)),
+        license.pod,
+        service_account_token_parts() if off_host else PodParts(),
+        _additional_volume_parts(spec),
+    )
+    env += parts.env
+    if off_host:
+        env.append(env_value("LAUNCHER_INSTANCE_ID", name))
+    if config.auth_provider(spec.auth) == "oauth2":
+        env += _optional_env(context, {"CONNECT_OAUTH2_CLIENTSECRET": CLIENT_SECRET_KEY})
+    if _uses_smtp(spec):
+        env += _optional_env(context, SMTP_KEYS)
+
+    sidecars = []
+    if context.chronicle is not None:
+        api_key = None
+        if spec.chronicle_sidecar_product_api_key_enabled:
+            api_key = context.secrets.get(API_KEY_SECRET_KEYS["connect"])
+        sidecars.append(chronicle_agent_container(context.chronicle, "connect", api_key=api_key))
+
+    workload = Workload(
+        site=site,
+        namespace=namespace,
+        component=COMPONENT,
+        container_name=CONTAINER,
+        image=spec.image or "",
+        service_account=name,
+        config_hash=rendered.config_hash,
+        ports=(ContainerPort("http", config.HTTP_PORT), ContainerPort("metrics", config.METRICS_PORT)),
+        image_pull_policy=spec.image_pull_policy,
+        image_pull_secrets=spec.image_pull_secrets or (),
+        command=["tini", "--"],
+        args=["/usr/local/bin/startup.sh"],
+        env=env,
+        add_env=spec.add_env,
+        volumes=parts.volumes,
+        volume_mounts=parts.mounts,
+        readiness_probe=HttpProbe("/__ping__"),
+        security_context=_security_context(off_host),
+        node_selector=spec.node_selector,
+        sidecars=sidecars,
+        automount_service_account_token=False,
+        sleep=bool(spec.sleep),
+    )
+    rendered.add(
+        service(site, namespace, COMPONENT,
+                [ServicePort("http", SERVICE_PORT), ServicePort("metrics", config.METRICS_PORT)],
+                annotations=_sticky_cookie_annotations(name)),
+        deployment(workload, replicas),
+        pod_disruption_budget(site, namespace, COMPONENT, replicas),
+    )
+    if spec.url:
+        rendered.add(ingress(site, namespace, COMPONENT, spec.url, ingress_class=spec.ingress_class,
+                             annotations=spec.ingress_annotations))
+    return rendered

@@ -1,0 +1,94 @@
+"""The PersistentVolumeClaims products keep their data on (COMPAT.md "Storage").
+
+Interface (stable):
+
+- `data_claim(site, namespace, component, volume, name=None, default_size=DEFAULT_DATA_SIZE,
+  default_access_modes=("ReadWriteOnce",)) -> DataClaim` — which claim the workload mounts and the PVC to
+  create, if any. A `volume` naming an existing claim (`pvcName`, `create` not true) creates nothing. Otherwise
+  a PVC `<site>-<component>` (or `name`) is created from the volume's size, access modes, storage class and
+  volume name — and with no `volume` at all, one of `default_size` from the cluster's default storage class
+  (the Go operator crashes there; COMPAT.md).
+- `claim(site, namespace, component, name, size, access_modes, storage_class=None, volume_name=None)` — a PVC.
+- `claim_volume(volume_name, claim_name, read_only=False)` — the pod volume mounting a claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from teamop.api.v1beta1.common import VolumeSpec
+from teamop.products.naming import child_name, object_labels
+from teamop.products.objects import metadata
+
+DEFAULT_DATA_SIZE = "10Gi"
+
+
+@dataclass(frozen=True)
+class DataClaim:
+    claim_name: str
+    pvc: dict[str, Any] | None
+    """The PVC to create; None when the claim already exists."""
+
+
+def claim(
+    site: str,
+    namespace: str,
+    component: str,
+    name: str,
+    *,
+    size: str,
+    access_modes: Sequence[str],
+    storage_class: str | None = None,
+    volume_name: str | None = None,
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "accessModes": list(access_modes),
+        "resources": {"requests": {"storage": size}},
+        "volumeMode": "Filesystem",
+    }
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    if volume_name:
+        spec["volumeName"] = volume_name
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "spec": spec,
+    }
+
+
+def data_claim(
+    site: str,
+    namespace: str,
+    component: str,
+    volume: VolumeSpec | None,
+    *,
+    name: str | None = None,
+    default_size: str = DEFAULT_DATA_SIZE,
+    default_access_modes: Sequence[str] = ("ReadWriteOnce",),
+) -> DataClaim:
+    claim_name = name or child_name(site, component)
+    if volume is not None and volume.pvc_name and volume.create is not True:
+        return DataClaim(claim_name=volume.pvc_name, pvc=None)
+    volume = volume or VolumeSpec()
+    pvc = claim(
+        site,
+        namespace,
+        component,
+        claim_name,
+        size=volume.size or default_size,
+        access_modes=volume.access_modes or default_access_modes,
+        storage_class=volume.storage_class_name,
+        volume_name=volume.volume_name,
+    )
+    return DataClaim(claim_name=claim_name, pvc=pvc)
+
+
+def claim_volume(volume_name: str, claim_name: str, *, read_only: bool = False) -> dict[str, Any]:
+    source: dict[str, Any] = {"claimName": claim_name}
+    if read_only:
+        source["readOnly"] = True
+    return {"name": volume_name, "persistentVolumeClaim": source}

@@ -1,0 +1,2 @@
+# Managed by teamop (Workbench login environment); edits are overwritten.
+umask 077
