@@ -14,5 +14,6 @@ COPY --from=build /dist/*.whl /tmp/
 RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl
 USER 65532:65532
 EXPOSE 8080 8081
+# No default command: the operator's Deployment passes `run`; with SITE_NAME set and no arguments the image serves
+# the Flightdeck landing page, so it can stand in for the reference's ptd-flightdeck image.
 ENTRYPOINT ["teamop"]
-CMD ["run"]

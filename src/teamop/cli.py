@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,15 +44,35 @@ def _add_flightdeck(subcommands: argparse._SubParsersAction[argparse.ArgumentPar
     serve.set_defaults(command=flightdeck_serve)
 
 
+def run(args: argparse.Namespace) -> int:
+    """Run the operator until SIGTERM."""
+    from teamop.operator import run_command
+
+    return run_command(args)
+
+
+def _add_run(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.operator import add_arguments
+
+    parser = subcommands.add_parser("run", help="run the operator (in a cluster, or locally with --kubeconfig)")
+    add_arguments(parser)
+    parser.set_defaults(command=run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    _add_run(subcommands)
     _add_crds(subcommands)
     _add_flightdeck(subcommands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv and os.environ.get("SITE_NAME"):
+        # The Flightdeck container contract: the reference's Deployment runs the image with no arguments.
+        argv = ["flightdeck", "serve"]
     args = build_parser().parse_args(argv)
     command: Command = args.command
     return command(args)

@@ -1,0 +1,125 @@
+"""`teamop run`: the operator process. Every setting is a flag with an environment variable beside it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from teamop.controllers.registry import DEFAULT_OPERATOR_IMAGE, OperatorSettings, controller_names, setup_operator
+from teamop.runtime.client import Client
+from teamop.runtime.logging import configure_logging
+from teamop.runtime.manager import LeadershipLost, Manager, own_namespace
+
+log = structlog.get_logger("teamop")
+
+LEASE_NAME = "team-operator"
+
+
+@dataclass(frozen=True)
+class Setting:
+    flag: str
+    env: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("--kubeconfig", "KUBECONFIG", None, "kubeconfig file (default: in-cluster config inside a pod)"),
+    Setting("--watch-namespaces", "WATCH_NAMESPACES", "",
+            "comma-separated namespaces to watch (empty: all namespaces)"),
+    Setting("--metrics-bind-address", "METRICS_BIND_ADDRESS", ":8080", "address of /metrics ('0' to disable)"),
+    Setting("--health-probe-bind-address", "HEALTH_PROBE_BIND_ADDRESS", ":8081",
+            "address of /healthz and /readyz ('0' to disable)"),
+    Setting("--leader-election-namespace", "LEADER_ELECTION_NAMESPACE", None,
+            "namespace of the leader-election Lease (default: the operator's own)"),
+    Setting("--leader-election-id", "LEADER_ELECTION_ID", LEASE_NAME, "name of the leader-election Lease"),
+    Setting("--log-format", "LOG_FORMAT", "auto", "json, console, or auto (json in a cluster or without a tty)"),
+    Setting("--log-level", "LOG_LEVEL", "info", "debug, info, warning or error"),
+    Setting("--max-concurrent-reconciles", "MAX_CONCURRENT_RECONCILES", "2",
+            "reconciles that may run at once, per controller"),
+    Setting("--qps", "KUBE_API_QPS", "0", "client-side request rate limit per second (0: off, as controller-runtime)"),
+    Setting("--burst", "KUBE_API_BURST", "0", "client-side burst (with --qps; 0: 1.5 x qps)"),
+    Setting("--operator-image", "TEAMOP_IMAGE", DEFAULT_OPERATOR_IMAGE,
+            "image Flightdeck runs when a Site names none (teamop's own image serves the landing page)"),
+    Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM"),
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for setting in SETTINGS:
+        default = os.environ.get(setting.env, setting.default)
+        parser.add_argument(setting.flag, default=default, help=f"{setting.help} [${setting.env}]")
+    default_election = os.environ.get("LEADER_ELECT", "false").lower() in ("1", "true", "yes")
+    parser.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=default_election,
+                        help="elect a leader among replicas on a Lease before reconciling [$LEADER_ELECT]")
+
+
+def _address(value: str | None) -> str | None:
+    return None if value in (None, "", "0") else value
+
+
+def namespaces_of(value: str | None) -> list[str] | None:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    return names or None
+
+
+async def run(args: argparse.Namespace) -> int:
+    qps = float(args.qps or 0)
+    client = await Client.auto(args.kubeconfig, qps=qps or None,
+                               burst=int(args.burst or 0) or None if qps else None)
+    namespaces = namespaces_of(args.watch_namespaces)
+    manager = Manager(
+        client,
+        namespaces=namespaces,
+        leader_election=args.leader_elect,
+        lease_name=args.leader_election_id,
+        lease_namespace=args.leader_election_namespace or own_namespace(),
+        health_addr=_address(args.health_probe_bind_address),
+        metrics_addr=_address(args.metrics_bind_address),
+        grace_period=float(args.grace_period),
+    )
+    setup_operator(manager, OperatorSettings(operator_image=args.operator_image,
+                                             max_concurrent_reconciles=int(args.max_concurrent_reconciles)))
+    manager.install_signal_handlers()
+    log.info(
+        "teamop starting",
+        watching=", ".join(namespaces) if namespaces else "all namespaces",
+        controllers=", ".join(controller_names()),
+        metrics=_address(args.metrics_bind_address) or "off",
+        health=_address(args.health_probe_bind_address) or "off",
+        leader_election=f"{manager.elector.lease_namespace}/{manager.elector.lease_name}" if manager.elector else "off",
+    )
+    try:
+        await manager.run()
+    except LeadershipLost as lost:
+        log.error("leadership lost; exiting so that a new process takes over", reason=str(lost))
+        return 1
+    finally:
+        await client.close()
+    log.info("teamop stopped")
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    log_format = {"text": "console"}.get(args.log_format, args.log_format)
+    if log_format not in ("json", "console", "auto"):
+        print(f"teamop run: --log-format must be json, console or auto, not {args.log_format!r}", file=sys.stderr)
+        return 2
+    try:
+        configure_logging(log_format, args.log_level)
+    except ValueError as error:
+        print(f"teamop run: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(run(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="teamop run")
+    add_arguments(parser)
+    return run_command(parser.parse_args(argv))
