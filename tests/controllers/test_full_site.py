@@ -3,6 +3,7 @@ PostgreSQL: what a user sees with kubectl."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
@@ -71,3 +72,198 @@ async def test_a_full_site_converges_to_ready_with_its_databases(
                           "SELECT nspname FROM pg_namespace WHERE nspname IN ('connect', 'instrumentation') "
                           "ORDER BY 1")
     assert [r["nspname"] for r in schemas] == ["connect", "instrumentation"]
+
+
+def pod_template_hash(plane: ControlPlane, name: str, namespace: str, component: str) -> str:
+    deployment = get(plane, "deployment", f"{name}-{component}", namespace) or {}
+    annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
+    return next(v for k, v in annotations.items() if k.endswith("configmap-sha"))
+
+
+def secret_value(plane: ControlPlane, name: str, namespace: str, key: str) -> str | None:
+    import base64
+
+    secret = get(plane, "secret", name, namespace) or {}
+    value = (secret.get("data") or {}).get(key)
+    return base64.b64decode(value).decode() if value else None
+
+
+async def test_each_product_role_uses_its_own_schema_and_cannot_enter_another_products_database(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)
+    connect_password = secret_value(controlplane, f"{name}-connect-generated", namespace, "pub-db-password")
+    assert connect_password
+    base = f"postgresql://{name}_connect:{connect_password}@{postgres.host}:{postgres.port}"
+
+    await fetch(f"{base}/{name}_connect", "CREATE TABLE connect.t (v int)")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await fetch(f"{base}/{name}_workbench", "SELECT 1")
+
+
+async def test_the_connect_config_has_the_url_and_database_and_no_password(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)
+
+    config = (get(controlplane, "configmap", f"{name}-connect", namespace) or {})["data"]["rstudio-connect.gcfg"]
+    assert f"Address = https://connect.{name}.example.test" in config
+    assert f"postgres://{name}_connect@{postgres.host}:{postgres.port}/{name}_connect" in config
+    password = secret_value(controlplane, f"{name}-connect-generated", namespace, "pub-db-password")
+    assert password
+    assert password not in json.dumps(get(controlplane, "configmap", f"{name}-connect", namespace))
+
+
+async def test_a_site_without_a_site_secret_converges_and_its_generated_passwords_survive_a_restart(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    site = sample_site(name, namespace)
+    site["spec"]["secret"]["vaultName"] = f"{name}-absent"
+    first = await converge(controlplane, namespace, name, operator, postgres, site=site)
+    before = {c: secret_value(controlplane, f"{name}-{c}-generated", namespace, k) for c, k in
+              (("connect", "pub-db-password"), ("connect", "pub-secret-key"), ("packagemanager", "pkg-db-password"),
+               ("workbench", "dev-db-password"))}
+    assert all(before.values())
+    await first.stop()
+
+    restarted = await operator([setup_operator], namespaces=namespace)
+    for controller in restarted.manager.controllers:
+        controller.enqueue_all()
+    await asyncio.sleep(3)
+    await until(lambda: site_ready(controlplane, name, namespace), timeout=60)
+
+    after = {c: secret_value(controlplane, f"{name}-{c}-generated", namespace, k) for c, k in
+             (("connect", "pub-db-password"), ("connect", "pub-secret-key"), ("packagemanager", "pkg-db-password"),
+              ("workbench", "dev-db-password"))}
+    assert after == before
+
+
+async def test_a_key_in_the_site_secret_is_the_one_mounted(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres,
+                   site_keys={"pub-secret-key": "user-provided-key", "pub-db-password": "user-db-password"})
+
+    deployment = get(controlplane, "deployment", f"{name}-connect", namespace) or {}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["key-volume"]["secret"]["secretName"] == name
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CONNECT_POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": name, "key": "pub-db-password"}
+    assert secret_value(controlplane, f"{name}-connect-generated", namespace, "pub-secret-key") is None
+
+
+async def test_a_restarted_operator_makes_no_write_for_a_converged_site(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    first = await converge(controlplane, namespace, name, operator, postgres)
+    await asyncio.sleep(2)
+    await first.stop()
+
+    restarted = await operator([setup_operator], namespaces=namespace)
+    before = restarted.client.requests.snapshot()
+    for controller in restarted.manager.controllers:
+        controller.enqueue_all()
+    await asyncio.sleep(5)
+
+    made = restarted.client.requests.snapshot() - before
+    assert made.writes() == 0, made
+
+
+async def test_changing_connect_auth_rolls_connect_and_nothing_else(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)
+    connect_before = pod_template_hash(controlplane, name, namespace, "connect")
+    workbench_before = pod_template_hash(controlplane, name, namespace, "workbench")
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge", "-p", json.dumps(
+        {"spec": {"connect": {"auth": {"type": "oidc", "clientId": "connect", "issuer": "https://idp.example"}}}}))
+
+    await until(lambda: pod_template_hash(controlplane, name, namespace, "connect") != connect_before, timeout=60,
+                what="a new config hash on Connect's pod template")
+    assert pod_template_hash(controlplane, name, namespace, "workbench") == workbench_before
+
+
+async def test_scaling_connect_to_two_adds_a_disruption_budget_and_back_to_one_removes_it(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)
+    assert get(controlplane, "pdb", f"{name}-connect", namespace) is None
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge", "-p",
+                         '{"spec": {"connect": {"replicas": 2}}}')
+    await until(lambda: get(controlplane, "pdb", f"{name}-connect", namespace), timeout=60)
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge", "-p",
+                         '{"spec": {"connect": {"replicas": 1}}}')
+    await until(lambda: get(controlplane, "pdb", f"{name}-connect", namespace) is None, timeout=60)
+
+
+async def test_connect_without_a_volume_deploys(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    site = sample_site(name, namespace)
+    del site["spec"]["connect"]["volume"]
+    await converge(controlplane, namespace, name, operator, postgres, site=site)
+
+    claim = get(controlplane, "pvc", f"{name}-connect", namespace) or {}
+    assert claim["status"]["phase"] == "Bound"
+
+
+async def test_a_pod_that_cannot_be_scheduled_turns_its_product_not_ready_with_the_reason(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    site = sample_site(name, namespace)
+    site["spec"]["packageManager"]["nodeSelector"] = {"teamop.test/nowhere": "true"}
+    apply(controlplane, *go_operator_secrets(name, namespace, postgres))
+    apply(controlplane, site)
+    await operator([setup_operator], namespaces=namespace)
+
+    product = await until(lambda: (p := get(controlplane, "packagemanager", name, namespace)) and
+                          "cannot be scheduled" in condition(p, "Ready").get("message", "") and p, timeout=90)
+    assert condition(product, "Ready")["status"] == "False"
+    assert condition(product, "Degraded")["status"] == "True"
+    await until(lambda: "cannot be scheduled" in (get(controlplane, "site", name, namespace) or {})["status"]
+                ["products"]["packageManager"].get("message", ""), timeout=30, what="the Site to say why")
+
+
+async def test_disabling_chronicle_removes_the_agent_sidecars(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    site = sample_site(name, namespace)
+    site["spec"]["chronicle"]["agentImage"] = "ghcr.io/rstudio/chronicle-agent:2024.11.0"
+    await converge(controlplane, namespace, name, operator, postgres, site=site)
+
+    def containers(component: str) -> list[str]:
+        deployment = get(controlplane, "deployment", f"{name}-{component}", namespace) or {}
+        return [c["name"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+
+    assert len(containers("connect")) == 2
+    assert len(containers("workbench")) == 2
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge", "-p",
+                         '{"spec": {"chronicle": {"enabled": false}}}')
+
+    await until(lambda: len(containers("connect")) == 1 and len(containers("workbench")) == 1, timeout=60,
+                what="the agent sidecars to be removed")
+    assert get(controlplane, "chronicle", name, namespace) is None
+
+
+async def test_deleting_the_site_removes_everything_and_drops_the_databases_when_asked(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    site = sample_site(name, namespace)
+    site["spec"]["dropDatabaseOnTearDown"] = True
+    await converge(controlplane, namespace, name, operator, postgres, site=site)
+
+    controlplane.kubectl("delete", "site", name, "-n", namespace, "--wait=false")
+
+    def leftovers() -> list[str]:
+        kinds = "deployments,statefulsets,configmaps,services,ingresses,pvc,postgresdatabases,connects,workbenches"
+        items = json.loads(controlplane.kubectl("get", kinds, "-n", namespace, "-o", "json").stdout)["items"]
+        return [f"{i['kind']}/{i['metadata']['name']}" for i in items if (i["metadata"]["name"].startswith(name)
+                and i["kind"] != "ConfigMap") or i["metadata"]["name"].startswith(f"{name}-")]
+
+    await until(lambda: not leftovers(), timeout=90, what="every object of the Site to be deleted")
+    databases = await fetch(postgres.dsn, "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{name}_%")
+    assert databases == []
