@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sites import apply, condition, get, go_operator_secrets, sample_site
+from sites import apply, condition, get, go_operator_secrets, sample_site, secret
 
 from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
@@ -267,3 +267,45 @@ async def test_deleting_the_site_removes_everything_and_drops_the_databases_when
     await until(lambda: not leftovers(), timeout=90, what="every object of the Site to be deleted")
     databases = await fetch(postgres.dsn, "SELECT datname FROM pg_database WHERE datname LIKE $1", f"{name}_%")
     assert databases == []
+
+
+async def test_postgres_down_is_reported_on_the_site_nothing_is_deleted_and_it_converges_when_back(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory,
+) -> None:
+    server = PostgresServer().start()
+    try:
+        server.stop_server_only()
+        apply(controlplane, *go_operator_secrets(name, namespace, server))
+        apply(controlplane, sample_site(name, namespace))
+        await operator([setup_operator], namespaces=namespace)
+
+        site = await until(lambda: (s := get(controlplane, "site", name, namespace)) and "cannot reach PostgreSQL" in
+                           json.dumps((s.get("status") or {}).get("products", {}).get("connect", {})) and s,
+                           timeout=90, what="the Site to say the database is unreachable")
+        assert server.password not in json.dumps(site)
+        assert get(controlplane, "deployment", f"{name}-connect", namespace) is not None
+
+        server.start_again()
+
+        await until(lambda: site_ready(controlplane, name, namespace), timeout=120,
+                    what="the Site to converge once PostgreSQL is back")
+    finally:
+        server.stop()
+
+
+async def test_a_malformed_database_url_is_named_in_a_condition_and_nothing_running_is_deleted(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)
+
+    apply(controlplane, secret(name, namespace, {"main-database-url": "mysql://nowhere"}))
+
+    site = await until(lambda: condition(get(controlplane, "site", name, namespace), "DatabaseConfigured")
+                       .get("reason") == "InvalidDatabaseURL" and get(controlplane, "site", name, namespace),
+                       timeout=60)
+    message = condition(site, "DatabaseConfigured")["message"]
+    assert "main-database-url" in message
+    assert "spec.workloadSecret" in message
+    connect = get(controlplane, "connect", name, namespace) or {}
+    assert connect["spec"]["databaseConfig"]["host"] == f"{postgres.host}:{postgres.port}"
+    assert get(controlplane, "deployment", f"{name}-connect", namespace) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +102,31 @@ async def resolve_secrets(
     if values:
         # Keys generated earlier but no longer needed stay: dropping a key could lose data a user relies on.
         values = {**{k: v for k, v in kept.items() if k not in values}, **values}
-        resolved.generated = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "Opaque",
-            "metadata": {"name": name, "namespace": namespace, "labels": component_labels(site, component)},
-            "data": {key: base64.b64encode(value.encode()).decode() for key, value in sorted(values.items())},
-        }
+        resolved.generated = generated_secret(site, namespace, component, values)
     return resolved
+
+
+def generated_keys(needs: Iterable[SecretNeed]) -> list[str]:
+    """The keys `<site>-<component>-generated` holds when the site secret has none of `needs`."""
+    keys: list[str] = []
+    for need in needs:
+        if need.generate:
+            keys.append(need.key)
+            if need.kind == "rsa-private-key":
+                keys.append(f"{need.key}.pub")
+    return keys
+
+
+def generated_secret(site: str, namespace: str, component: str, values: Mapping[str, str], *,
+                     encode: bool = True) -> dict[str, Any]:
+    """The `<site>-<component>-generated` Secret holding `values` (base64 under `data`; `encode=False` puts the
+    texts there as they are, for placeholders)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": generated_secret_name(site, component), "namespace": namespace,
+                     "labels": component_labels(site, component)},
+        "data": {key: base64.b64encode(value.encode()).decode() if encode else value
+                 for key, value in sorted(values.items())},
+    }

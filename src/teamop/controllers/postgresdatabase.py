@@ -27,6 +27,11 @@ from teamop.runtime.store import Obj
 log = structlog.get_logger(__name__)
 
 RETRY_SECONDS = 15.0
+RESYNC_SECONDS = 600.0
+# Retries of a failing database: exponential from 1 s, capped low because the cause (a server or a Secret outside
+# our watch) can come back at any moment and nothing else would wake us up.
+FIRST_RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
 SECRET_REFERENCE_INDEX = "secret-references"
 
 
@@ -60,6 +65,12 @@ class PostgresDatabaseReconciler:
         self.manager = manager
         self.cache = manager.cache
         self.client = manager.client
+        self._failures: dict[Request, int] = {}
+
+    def _retry_later(self, request: Request) -> Result:
+        failures = self._failures.get(request, 0)
+        self._failures[request] = failures + 1
+        return Result(requeue_after=min(FIRST_RETRY_SECONDS * 2**failures, MAX_RETRY_SECONDS))
 
     async def reconcile(self, request: Request) -> Result | None:
         obj = self.cache.get(POSTGRES_DATABASE, request.name, request.namespace)
@@ -76,9 +87,12 @@ class PostgresDatabaseReconciler:
             state = await ensure_database(admin, database_request)
         except (SecretProblem, SpecProblem) as problem:
             reason = getattr(problem, "reason", "InvalidSpec")
-            return await self._not_ready(obj, conditions, reason, str(problem))
+            await self._not_ready(obj, conditions, reason, str(problem))
+            return self._retry_later(request)
         except DatabaseError as error:
-            return await self._not_ready(obj, conditions, error.reason, str(error))
+            await self._not_ready(obj, conditions, error.reason, str(error))
+            return self._retry_later(request)
+        self._failures.pop(request, None)
         if state.created:
             self.manager.events.record(obj, "Normal", "DatabaseCreated",
                                        f"created database {state.database} owned by role {state.role}")
@@ -124,15 +138,17 @@ class PostgresDatabaseReconciler:
                                 f"Secret {name!r} has no key {key!r} (spec.secretPasswordKey)")
         return data[key]
 
-    async def _not_ready(self, obj: Obj, conditions: Conditions, reason: str, message: str) -> Result:
-        """Ready=False with the reason, a Warning Event, and a retry with backoff."""
-        log.warning("database not ready", reason=reason, message=message)
+    async def _not_ready(self, obj: Obj, conditions: Conditions, reason: str, message: str) -> None:
+        """Ready=False with the reason and a Warning Event."""
+        conditions_now = (obj.get("status") or {}).get("conditions") or []
+        previous: Mapping[str, Any] = next((c for c in conditions_now if c.get("type") == "Ready"), {})
+        if (previous.get("reason"), previous.get("message")) != (reason, message):
+            log.warning("database not ready", reason=reason, message=message)
         self.manager.events.record(obj, "Warning", reason, message)
         conditions.set("Ready", False, reason, message)
         if reason == DatabaseNameConflict.reason:
             conditions.set("DatabaseNameConflict", True, reason, message)
         await self._write_status(obj, conditions, ready=False)
-        return Result(requeue=True)
 
     async def _write_status(self, obj: Obj, conditions: Conditions, *, ready: bool,
                             extra: Mapping[str, Any] | None = None) -> None:
@@ -194,6 +210,7 @@ def setup(manager: Manager, *, max_concurrent_reconciles: int = 2) -> None:
         .named("postgresdatabase")
         .for_(POSTGRES_DATABASE)
         .watches(SECRET, databases_reading)
-        .with_options(max_concurrent_reconciles=max_concurrent_reconciles)
+        # The server is outside the cluster: look again now and then, so a database dropped by hand comes back.
+        .with_options(max_concurrent_reconciles=max_concurrent_reconciles, resync_period=RESYNC_SECONDS)
         .complete(reconciler)
     )

@@ -7,7 +7,7 @@ one, is provisioned); pods that do not come up turn Degraded with the reason the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,22 @@ from teamop.controllers.kinds import (
     SERVICE_ACCOUNT,
     STATEFUL_SET,
 )
-from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name
-from teamop.products.context import ChronicleAgent, DatabaseTarget, RenderContext, SecretNeed
-from teamop.products.database import PASSWORD_KEYS, database_target
+from teamop.controllers.render_inputs import (
+    DatabaseAddress,
+    ProductKind,
+    configured_database,
+    dump,
+    password_key,
+    product_secret_needs,
+    render_context,
+    site_secret_name,
+    with_secret_values,
+)
+from teamop.controllers.secrets import SecretProblem, admin_login
+from teamop.products.context import RenderContext
 from teamop.products.naming import INSTANCE_LABEL, child_name
 from teamop.products.rendered import Rendered
-from teamop.products.workbench.placeholders import MissingSecretValue, fill_secret_template
+from teamop.products.workbench.placeholders import MissingSecretValue
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.kinds import GVK
@@ -47,24 +57,12 @@ from teamop.runtime.store import Obj
 
 log = structlog.get_logger(__name__)
 
+__all__ = ["OWNED_KINDS", "ProductKind", "ProductReconciler", "setup_product"]
+
 OWNED_KINDS: tuple[GVK, ...] = (SERVICE_ACCOUNT, SECRET, CONFIG_MAP, ROLE, ROLE_BINDING, PERSISTENT_VOLUME_CLAIM,
                                 POSTGRES_DATABASE, SERVICE, DEPLOYMENT, STATEFUL_SET, INGRESS, POD_DISRUPTION_BUDGET)
 CHRONICLE_PORT = 5252
 NOT_READY_RECHECK_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class ProductKind:
-    """How to reconcile one product kind."""
-
-    gvk: GVK
-    component: str
-    model: type[Resource]
-    render: Callable[[Any, RenderContext], Rendered]
-    secret_needs: Callable[[Any], list[SecretNeed]]
-    has_database: bool = False
-    workload: GVK = DEPLOYMENT
-    chronicle_api_key: str | None = None
 
 
 @dataclass
@@ -73,20 +71,6 @@ class Inputs:
     generated: dict[str, Any] | None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
     values: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-
-def _with_secret_values(rendered: Rendered, values: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The rendered objects, with the Secrets whose files hold placeholders filled in (Workbench's OIDC client
-    secret file, for example). Values go straight into the Secret body, never into a log."""
-    templates = {t.secret_name: t for t in getattr(rendered, "secret_templates", [])}
-    objects = []
-    for obj in rendered.objects:
-        template = templates.get(obj["metadata"]["name"]) if obj["kind"] == "Secret" else None
-        if template is not None:
-            needed = {key: values[ref.key] for key, ref in template.refs.items() if ref.key in values}
-            obj = fill_secret_template(obj, needed)
-        objects.append(obj)
-    return objects
 
 
 class ProductReconciler:
@@ -111,7 +95,7 @@ class ProductReconciler:
         inputs = await self._inputs(obj, spec)
         rendered = self.kind.render(spec, inputs.context)
         try:
-            objects = _with_secret_values(rendered, inputs.values)
+            objects = with_secret_values(rendered, inputs.values)
         except MissingSecretValue as missing:
             return await self._failed(obj, conditions, "SecretKeyMissing", str(missing))
         desired = [*objects, *([inputs.generated] if inputs.generated else [])]
@@ -127,51 +111,35 @@ class ProductReconciler:
     async def _inputs(self, obj: Obj, spec: Any) -> Inputs:
         site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
         problems: list[tuple[str, str]] = []
-        needs = list(self.kind.secret_needs(spec))
-        password_key = PASSWORD_KEYS.get(self.kind.component) if self.kind.has_database else None
-        if password_key and all(n.key != password_key for n in needs):
-            needs.append(SecretNeed(password_key))
+        needs = product_secret_needs(self.kind, spec)
         try:
-            site_secret = kubernetes_secret_name(_dump(getattr(spec, "secret", None)), "spec.secret")
+            site_secret = site_secret_name(spec)
         except SecretProblem as problem:
             problems.append((problem.reason, str(problem)))
             site_secret = None
         resolved = await resolve_secrets(self.client, self.cache, namespace=namespace, site=site,
                                          component=self.kind.component, site_secret=site_secret, needs=needs)
         database = None
-        if password_key:
-            database, database_problem = self._database(obj, spec, resolved.refs[password_key])
+        if password_key(self.kind):
+            database, database_problem = self._database(obj, spec)
             if database_problem:
                 problems.append(database_problem)
-        context = RenderContext(site=site, namespace=namespace, secrets=resolved.refs, database=database,
-                                chronicle=self._chronicle(obj, spec), operator_image=self.operator_image)
+        context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
+                                 database=database, operator_image=self.operator_image)
         return Inputs(context, resolved.generated, problems, resolved.values)
 
-    def _database(self, obj: Obj, spec: Any, password: Any) -> tuple[DatabaseTarget | None, tuple[str, str] | None]:
+    def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
         of the workload Secret."""
-        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
-        config = getattr(spec, "database_config", None)
-        host, _, port = str(getattr(config, "host", None) or "").rpartition(":")
-        sslmode = getattr(config, "ssl_mode", None)
-        if not (host and port.isdigit()):
-            try:
-                login = admin_login(self.cache, namespace, _dump(getattr(spec, "workload_secret", None)),
-                                    _dump(getattr(spec, "main_database_credential_secret", None)))
-            except SecretProblem as problem:
-                return None, (problem.reason, f"no database for {self.kind.component}: {problem}")
-            host, port, sslmode = login.host, str(login.port), sslmode or login.sslmode
-        target = database_target(site, self.kind.component, host=host, port=int(port),
-                                 sslmode=sslmode or "prefer", password=password)
-        return target, None
-
-    def _chronicle(self, obj: Obj, spec: Any) -> ChronicleAgent | None:
-        image = getattr(spec, "chronicle_image", None)
-        if not image:
-            return None
-        site, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
-        return ChronicleAgent(image=image,
-                              server_url=f"http://{child_name(site, 'chronicle')}.{namespace}.svc.cluster.local")
+        configured = configured_database(spec)
+        if configured is not None:
+            return configured, None
+        try:
+            login = admin_login(self.cache, obj["metadata"]["namespace"], dump(getattr(spec, "workload_secret", None)),
+                                dump(getattr(spec, "main_database_credential_secret", None)))
+        except SecretProblem as problem:
+            return None, (problem.reason, f"no database for {self.kind.component}: {problem}")
+        return DatabaseAddress(login.host, login.port, login.sslmode), None
 
     # --- status ------------------------------------------------------------------------------------------------
     async def _failed(self, obj: Obj, conditions: Conditions, reason: str, message: str) -> Result:
@@ -210,7 +178,7 @@ class ProductReconciler:
         else:
             waiting = [f"{ready_replicas}/{desired} replicas ready"]
             if database_ready is False:
-                waiting.append("the database is not ready")
+                waiting.append(database_message)
             if pod_problem:
                 waiting.append(pod_problem)
             conditions.set("Ready", False, "NotReady", "; ".join(waiting))
@@ -277,10 +245,6 @@ class ProductReconciler:
 def _first_image(workload: Mapping[str, Any] | None) -> str | None:
     containers = (((workload or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
     return containers[0].get("image") if containers else None
-
-
-def _dump(value: Any) -> dict[str, Any] | None:
-    return value.to_dict() if value is not None else None
 
 
 def _status_fields(model: type[Resource]) -> set[str]:
