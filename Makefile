@@ -24,8 +24,9 @@ unit:  ## the tests that need no server
 dev:  ## run the operator's main job on the embedded control plane
 	teamop dev up
 
-crds:  ## regenerate config/crd/bases from the models
+crds:  ## regenerate config/crd/bases from the models and config/rbac/role.yaml from teamop.rbac
 	teamop crds --out config/crd/bases
+	teamop manifests --out config/rbac
 
 clean:
 	$(PYTHON) -m teamop.testing.controlplane down

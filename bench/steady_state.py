@@ -60,7 +60,7 @@ async def run(kubeconfig: str, owners: int, minutes: float, resync: float, worke
     engine = await start_engine(kubeconfig, namespace, workers)
     try:
         await engine.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-        while not engine.manager.cache.has_synced:
+        while not engine.manager.cache.has_synced:  # noqa: ASYNC110  (a property to poll, not an event)
             await asyncio.sleep(0.05)
         before = engine.client.requests.snapshot()
         started = time.monotonic()

@@ -27,6 +27,23 @@ def _add_crds(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(command=crds)
 
 
+def manifests(args: argparse.Namespace) -> int:
+    """Write the RBAC manifests generated from `teamop.rbac`."""
+    from teamop.rbac import write_rbac
+
+    for path in write_rbac(Path(args.out)):
+        print(path)
+    return 0
+
+
+def _add_manifests(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subcommands.add_parser(
+        "manifests", help="write the RBAC manifests (role.yaml: ServiceAccount, roles, bindings) into a directory"
+    )
+    parser.add_argument("--out", default="config/rbac", help="directory to write into (default: %(default)s)")
+    parser.set_defaults(command=manifests)
+
+
 def flightdeck_serve(args: argparse.Namespace) -> int:
     """Serve a Site's landing page (the Flightdeck container contract)."""
     from teamop.flightdeck.server import serve_command
@@ -59,12 +76,75 @@ def _add_run(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.set_defaults(command=run)
 
 
+def dev_up(args: argparse.Namespace) -> int:
+    """Run the operator's main job on a local control plane until Ctrl-C (or until Ready)."""
+    from teamop.dev.up import up_command
+
+    return up_command(args)
+
+
+def dev_down(args: argparse.Namespace) -> int:
+    """Stop everything `teamop dev up` started and remove its state."""
+    from teamop.dev.down import down_command
+
+    return down_command(args)
+
+
+def _add_dev(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.dev.up import add_arguments
+
+    parser = subcommands.add_parser("dev", help="run teamop on a local control plane with PostgreSQL")
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start a control plane, PostgreSQL and the operator; apply a Site; wait "
+                                       "until it is Ready")
+    add_arguments(up)
+    up.set_defaults(command=dev_up)
+    down = actions.add_parser("down", help="stop everything `teamop dev up` started and remove its state")
+    down.set_defaults(command=dev_down)
+
+
+def render(args: argparse.Namespace) -> int:
+    """Check a Site manifest and show every object the operator would create for it, with no cluster."""
+    from teamop.cli_render import render_command
+
+    return render_command(args)
+
+
+def _add_render(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.cli_render import add_arguments
+
+    parser = subcommands.add_parser(
+        "render", help="validate a Site manifest and print every object the operator would create (no cluster)")
+    add_arguments(parser)
+    parser.set_defaults(command=render)
+
+
+def status(args: argparse.Namespace) -> int:
+    """Show Sites, their products, objects and conditions as a tree; exit 0 only when all are Ready."""
+    from teamop.cli_status import status_command
+
+    return status_command(args)
+
+
+def _add_status(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.cli_status import add_arguments
+
+    parser = subcommands.add_parser("status", help="show Sites, their products and objects as a tree, with what "
+                                                   "is not ready and why")
+    add_arguments(parser)
+    parser.set_defaults(command=status)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     _add_run(subcommands)
     _add_crds(subcommands)
+    _add_manifests(subcommands)
     _add_flightdeck(subcommands)
+    _add_render(subcommands)
+    _add_status(subcommands)
+    _add_dev(subcommands)
     return parser
 
 

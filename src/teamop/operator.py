@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -21,12 +23,43 @@ log = structlog.get_logger("teamop")
 LEASE_NAME = "team-operator"
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    parse.__name__ = f"integer >= {minimum}"  # argparse names the type in its error message
+    return parse
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not number >= 0:  # also rejects nan
+        raise ValueError("must not be negative")
+    return number
+
+
+_seconds.__name__ = "number >= 0"
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One `teamop run` flag, the environment variable that gives its default, the built-in default (as the
+    string a user would write) and the type argparse converts both to."""
+
     flag: str
     env: str
     default: str | None
     help: str
+    type: Callable[[str], Any] = str
+
+    @property
+    def dest(self) -> str:
+        return self.flag.removeprefix("--").replace("-", "_")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -42,22 +75,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("--log-format", "LOG_FORMAT", "auto", "json, console, or auto (json in a cluster or without a tty)"),
     Setting("--log-level", "LOG_LEVEL", "info", "debug, info, warning or error"),
     Setting("--max-concurrent-reconciles", "MAX_CONCURRENT_RECONCILES", "2",
-            "reconciles that may run at once, per controller"),
-    Setting("--qps", "KUBE_API_QPS", "0", "client-side request rate limit per second (0: off, as controller-runtime)"),
-    Setting("--burst", "KUBE_API_BURST", "0", "client-side burst (with --qps; 0: 1.5 x qps)"),
+            "reconciles that may run at once, per controller", _count(1)),
+    Setting("--qps", "KUBE_API_QPS", "0", "client-side request rate limit per second (0: off, as controller-runtime)",
+            _seconds),
+    Setting("--burst", "KUBE_API_BURST", "0", "client-side burst (with --qps; 0: 1.5 x qps)", _count(0)),
     Setting("--operator-image", "TEAMOP_IMAGE", DEFAULT_OPERATOR_IMAGE,
             "image Flightdeck runs when a Site names none (teamop's own image serves the landing page)"),
-    Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM"),
+    Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM",
+            _seconds),
 )
+LEADER_ELECT_ENV = "LEADER_ELECT"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _flag(value: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ValueError(f"{LEADER_ELECT_ENV}={value!r}: expected true or false")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `teamop run`; each takes its default from its environment variable when that is set (argparse
+    converts and checks an environment value as it does a flag's, so a bad one is reported the same way)."""
     for setting in SETTINGS:
         default = os.environ.get(setting.env, setting.default)
-        parser.add_argument(setting.flag, default=default, help=f"{setting.help} [${setting.env}]")
-    default_election = os.environ.get("LEADER_ELECT", "false").lower() in ("1", "true", "yes")
+        shown = f" (default: {setting.default})" if setting.default not in (None, "") else ""
+        parser.add_argument(setting.flag, default=default, type=setting.type,
+                            help=f"{setting.help}{shown} [${setting.env}]".replace("%", "%%"))
+    try:
+        default_election = _flag(os.environ.get(LEADER_ELECT_ENV, "false"))
+    except ValueError as error:
+        parser.error(str(error))
     parser.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=default_election,
-                        help="elect a leader among replicas on a Lease before reconciling [$LEADER_ELECT]")
+                        help="elect a leader among replicas on a Lease before reconciling "
+                             f"(default: off) [${LEADER_ELECT_ENV}]")
 
 
 def _address(value: str | None) -> str | None:
@@ -65,7 +119,12 @@ def _address(value: str | None) -> str | None:
 
 
 def namespaces_of(value: str | None) -> list[str] | None:
-    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    """`--watch-namespaces`: comma-separated names, blanks and repeats ignored; None (all namespaces) when empty.
+    Raises ValueError naming the first name that is not a namespace name (a DNS label)."""
+    names = list(dict.fromkeys(name.strip() for name in (value or "").split(",") if name.strip()))
+    for name in names:
+        if not _DNS_LABEL.fullmatch(name):
+            raise ValueError(f"--watch-namespaces: {name!r} is not a namespace name (lower-case DNS label)")
     return names or None
 
 
@@ -112,6 +171,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"teamop run: --log-format must be json, console or auto, not {args.log_format!r}", file=sys.stderr)
         return 2
     try:
+        namespaces_of(args.watch_namespaces)
         configure_logging(log_format, args.log_level)
     except ValueError as error:
         print(f"teamop run: {error}", file=sys.stderr)

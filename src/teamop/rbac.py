@@ -7,12 +7,21 @@ prevention), so those permissions appear here too instead of the broader `escala
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 GROUP = "core.posit.team"
 KINDS = ("sites", "connects", "workbenches", "packagemanagers", "postgresdatabases", "flightdecks", "chronicles")
 READ = ("get", "list", "watch")
+# What the operator does with the objects it owns: watch them (informers), read one the cache does not hold,
+# server-side apply (patch, and create when the object is new), delete what is no longer rendered. It never sends
+# a full update (PUT) except for its leader-election Lease.
+OWN = ("get", "list", "watch", "create", "patch", "delete")
+# What an editor may do (the aggregated `edit` role), and what the session launchers are granted on their pods.
 MANAGE = ("get", "list", "watch", "create", "update", "patch", "delete")
 
 
@@ -26,32 +35,44 @@ class Rule:
     def as_policy_rule(self) -> dict[str, Any]:
         return {"apiGroups": [self.group], "resources": list(self.resources), "verbs": list(self.verbs)}
 
+    def allows(self, group: str, resource: str, verb: str) -> bool:
+        return group == self.group and resource in self.resources and verb in self.verbs
+
 
 MANAGER_RULES: tuple[Rule, ...] = (
-    Rule(GROUP, KINDS, MANAGE, "Site and product resources: watched, and products created from Sites"),
-    Rule(GROUP, tuple(f"{k}/status" for k in KINDS), ("get", "update", "patch"), "status of every kind"),
-    Rule(GROUP, tuple(f"{k}/finalizers" for k in KINDS), ("update",), "finalizers on objects it owns"),
-    Rule("", ("configmaps", "secrets", "services", "serviceaccounts", "persistentvolumeclaims"), MANAGE,
-         "children of products; Secrets also read for database credentials and keys"),
-    Rule("", ("persistentvolumes",), MANAGE, "PVs for a Site's volumeSource (cluster-scoped)"),
-    Rule("", ("events",), ("create", "patch"), "Events on the objects it reconciles"),
-    Rule("events.k8s.io", ("events",), ("create", "patch"), "Events on the objects it reconciles"),
-    Rule("apps", ("deployments", "statefulsets", "daemonsets"), MANAGE, "product workloads, image pre-pull"),
-    Rule("networking.k8s.io", ("ingresses", "networkpolicies"), MANAGE, "product ingresses, network policies"),
-    Rule("policy", ("poddisruptionbudgets",), MANAGE, "PodDisruptionBudgets of replicated products"),
-    Rule("rbac.authorization.k8s.io", ("roles", "rolebindings"), MANAGE, "launcher and Flightdeck roles"),
-    Rule("apiextensions.k8s.io", ("customresourcedefinitions",), READ, "is the Keycloak CRD installed?"),
-    Rule("k8s.keycloak.org", ("keycloaks",), MANAGE, "Keycloak for a Site with keycloak.enabled"),
-    # Held only so that the launcher Roles it creates may grant them (see the module docstring):
-    Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods read for status"),
+    Rule(GROUP, ("sites",), (*READ, "patch"),
+         "Sites are watched, never created or deleted; patch adds and removes the Site's finalizer while it owns "
+         "cluster-scoped PersistentVolumes"),
+    Rule(GROUP, KINDS[1:], OWN, "products and PostgresDatabases: created from Sites, deleted when a Site drops them; "
+                                "patch also for the PostgresDatabase finalizer"),
+    Rule(GROUP, tuple(f"{k}/status" for k in KINDS), ("patch",), "status of every kind (server-side apply)"),
+    Rule(GROUP, tuple(f"{k}/finalizers" for k in KINDS), ("update",),
+         "owner references with blockOwnerDeletion, where the OwnerReferencesPermissionEnforcement admission "
+         "plugin is on (OpenShift)"),
+    Rule("", ("configmaps", "secrets", "services", "serviceaccounts", "persistentvolumeclaims"), OWN,
+         "children of products; Secrets also read for database credentials and generated keys"),
+    Rule("", ("persistentvolumes",), OWN, "PersistentVolumes for a Site's volumeSource (cluster-scoped)"),
+    Rule("events.k8s.io", ("events",), ("create", "patch"), "Events on the objects it reconciles (patch: series)"),
+    Rule("apps", ("deployments", "statefulsets", "daemonsets"), OWN,
+         "product workloads (Deployments, Chronicle's StatefulSet), image pre-pull DaemonSets"),
+    Rule("networking.k8s.io", ("ingresses", "networkpolicies"), OWN, "product Ingresses and NetworkPolicies"),
+    Rule("policy", ("poddisruptionbudgets",), OWN, "PodDisruptionBudgets of replicated products"),
+    Rule("rbac.authorization.k8s.io", ("roles", "rolebindings"), OWN,
+         "Roles and RoleBindings of the session launchers (Connect, Workbench) and Flightdeck"),
+    Rule("k8s.keycloak.org", ("keycloaks",), OWN,
+         "Keycloak for a Site with keycloak.enabled (whether its CRD is installed is asked by discovery)"),
+    # Held only so that the launcher Roles it creates may grant them (see the module docstring); the operator
+    # itself only lists and watches pods, for product readiness:
+    Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods watched for status"),
     Rule("", ("pods/log",), READ, "granted to session launchers"),
-    Rule("batch", ("jobs",), MANAGE, "granted to session launchers"),
+    Rule("", ("events",), ("watch",), "granted to session launchers (they follow their pods' events)"),
+    Rule("batch", ("jobs",), MANAGE, "granted to session launchers (sessions are Jobs)"),
     Rule("metrics.k8s.io", ("pods",), ("get",), "granted to session launchers"),
 )
 
 LEADER_ELECTION_RULES: tuple[Rule, ...] = (
-    Rule("coordination.k8s.io", ("leases",), MANAGE, "leader election"),
-    Rule("", ("events",), ("create", "patch"), "leader election events"),
+    Rule("coordination.k8s.io", ("leases",), ("get", "create", "update"),
+         "leader election: read the Lease, create it, renew and release it (update with its resourceVersion)"),
 )
 
 SERVICE_ACCOUNT = "teamop"
@@ -113,3 +134,28 @@ def _aggregated_role(name: str, aggregate_to: str, verbs: tuple[str, ...]) -> di
         },
         "rules": rules,
     }
+
+
+def allowed(rules: Iterable[Rule], group: str, resource: str, verb: str) -> bool:
+    """Whether one of `rules` grants `verb` on `group`/`resource` ("plural" or "plural/subresource")."""
+    return any(rule.allows(group, resource, verb) for rule in rules)
+
+
+RBAC_FILE = "role.yaml"
+_HEADER = "# Generated from src/teamop/rbac.py by `teamop manifests`. Do not edit.\n"
+
+
+def rendered_rbac_files() -> dict[str, str]:
+    """File name → YAML text of the RBAC manifests (`config/rbac/role.yaml`)."""
+    return {RBAC_FILE: _HEADER + "---\n".join(yaml.safe_dump(obj, sort_keys=False) for obj in rbac_objects())}
+
+
+def write_rbac(out_dir: Path) -> list[Path]:
+    """Writes the RBAC manifests into `out_dir` (created if missing); returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in rendered_rbac_files().items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

@@ -212,3 +212,15 @@ async def test_desired_objects_are_not_changed(applier: Applier) -> None:
     before = copy.deepcopy(desired)
     await applier.ensure_children(OWNER, [desired], owned_kinds=[CONFIG_MAP])
     assert desired == before
+
+
+async def test_children_are_applied_in_the_order_given(api: FakeApi, applier: Applier) -> None:
+    await applier.ensure_children(OWNER, [config_map(n) for n in "cab"], owned_kinds=[CONFIG_MAP])
+    assert api.writes == [("apply", "c"), ("apply", "a"), ("apply", "b")]
+
+
+async def test_with_max_parallel_every_child_is_still_applied(api: FakeApi) -> None:
+    applier = Applier(api, FakeCache(api), max_parallel=4)  # type: ignore[arg-type]
+    report = await applier.ensure_children(OWNER, [config_map(f"c{i}") for i in range(10)], owned_kinds=[CONFIG_MAP])
+    assert len(report.created) == 10
+    assert report.created == [f"ConfigMap ns/c{i}" for i in range(10)]

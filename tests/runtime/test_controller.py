@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+from teamop.runtime.client import Client
+from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.errors import NotFound
 from teamop.runtime.kinds import GVK
+from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import OwnershipConflict
-from teamop.runtime.reconcile import Request
+from teamop.runtime.reconcile import Request, Result
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import CONFIG_MAP, SECRET, SERVICE, TOY, Engine, EngineFactory, toy
 from teamop.testing.wait import eventually_async
@@ -258,3 +261,32 @@ async def test_deleting_the_owner_deletes_its_children_through_the_garbage_colle
 
     # The garbage collector discovers CRDs installed after it started with up to ~30 s delay.
     await eventually_async(children_gone, timeout=90, interval=1, what="children garbage-collected")
+
+
+async def test_watches_maps_events_on_other_objects_to_keys(
+    controlplane: ControlPlane, namespace: str, toy_crd: str
+) -> None:
+    seen: list[Request] = []
+
+    class Recorder:
+        async def reconcile(self, request: Request) -> Result | None:
+            seen.append(request)
+            return None
+
+    def pointed_at(obj: dict[str, Any]) -> list[Request]:
+        target = (obj["metadata"].get("annotations") or {}).get("example.dev/toy")
+        return [Request(obj["metadata"]["namespace"], target)] if target else []
+
+    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as client:
+        manager = Manager(client, namespaces=namespace, health_addr=None, metrics_addr=None)
+        ControllerBuilder(manager).named("watcher").for_(TOY).watches(CONFIG_MAP, pointed_at).complete(Recorder())
+        task = asyncio.get_running_loop().create_task(manager.run())
+        try:
+            await create(controlplane, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+                "name": "pointer", "namespace": namespace, "annotations": {"example.dev/toy": "target"}}})
+            await eventually_async(lambda: asyncio.sleep(0, Request(namespace, "target") in seen), timeout=20,
+                                   what="the mapped key reconciled")
+            assert Request(namespace, "pointer") not in seen
+        finally:
+            manager.request_stop()
+            await asyncio.wait_for(task, 30)

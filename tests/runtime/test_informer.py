@@ -396,7 +396,11 @@ async def test_informer_cache_shares_informers_and_reads(client: Client, namespa
     managed = "app.kubernetes.io/managed-by=team-operator"
     configmaps = cache.get_informer(CONFIGMAP, namespace=[namespace])
     assert cache.get_informer(CONFIGMAP, namespace=namespace) is configmaps
-    assert cache.get_informer(CONFIGMAP, namespace, label_selector=managed) is not configmaps
+    # An unfiltered informer of the scope holds every object already: a filtered request shares it.
+    assert cache.get_informer(CONFIGMAP, namespace, label_selector=managed) is configmaps
+    other_scope = f"other-{uuid.uuid4().hex[:6]}"
+    assert cache.get_informer(CONFIGMAP, other_scope, label_selector=managed) is not cache.get_informer(
+        CONFIGMAP, other_scope)
     await client.create(configmap("cached", namespace, {"app.kubernetes.io/managed-by": "team-operator"}))
     await cache.start()
     try:

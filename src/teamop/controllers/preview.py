@@ -84,7 +84,7 @@ def plan_site(
     plan = SitePlan()
     owner = f"Site/{name}"
 
-    server = _site_database(spec, database, plan.notes)
+    server = _site_database(spec, database, plan.notes, owner)
     keycloak = bool(spec.keycloak and spec.keycloak.enabled)
     inputs = SiteInputs(database=server)
     keycloak_secret = None
@@ -116,17 +116,18 @@ def plan_site(
     return plan
 
 
-def _site_database(spec: Any, database: DatabaseServer | None, notes: list[str]) -> DatabaseServer | None:
+def _site_database(spec: Any, database: DatabaseServer | None, notes: list[str],
+                   owner: str) -> DatabaseServer | None:
     """The server the Site controller would read from the workload Secret (assumed to name `database`)."""
     if not enabled_sections(spec) or database is None:
         return None
     if spec.workload_secret is None:
-        notes.append("spec.workloadSecret is not set: no product gets a database (the Site names no admin URL)")
+        notes.append(f"{owner}: spec.workloadSecret is not set: no product gets a database (no admin URL)")
         return None
     try:
         kubernetes_secret_name(spec.workload_secret.to_dict(), "spec.workloadSecret")
     except SecretProblem as problem:
-        notes.append(f"DatabaseConfigured {problem.reason}: {problem}")
+        notes.append(f"{owner}: DatabaseConfigured=False {problem.reason}: {problem}")
         return None
     return database
 
@@ -151,7 +152,8 @@ def _plan_product(kind: ProductKind, resource: dict[str, Any], namespace: str, o
     except SecretProblem as problem:
         notes.append(f"{owner}: Degraded {problem.reason}: {problem}")
     # The site secret holds none of the optional keys: every key that can be generated is generated.
-    refs = {key: SecretKeyRef(generated_secret_name(site, kind.component), key) for key in generated_keys(needs)}
+    refs = {need.key: SecretKeyRef(generated_secret_name(site, kind.component), need.key)
+            for need in needs if need.generate}
     database: DatabaseAddress | None = None
     if password_key(kind):
         database = configured_database(spec)

@@ -98,7 +98,8 @@ class ProductReconciler:
             objects = with_secret_values(rendered, inputs.values)
         except MissingSecretValue as missing:
             return await self._failed(obj, conditions, "SecretKeyMissing", str(missing))
-        desired = [*objects, *([inputs.generated] if inputs.generated else [])]
+        # The generated Secret first: the database and the workload read it.
+        desired = [*([inputs.generated] if inputs.generated else []), *objects]
         try:
             await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS)
         except OwnershipConflict as conflict:

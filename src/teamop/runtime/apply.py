@@ -9,6 +9,13 @@
    - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them;
 3. deletes the owner's children of `owned_kinds` that are no longer desired (found by controller-owner UID).
 
+What it wrote is remembered until the cache has seen it (`writememo`; creates too, when the cache can tell its
+events: `ObservableChildCache`), so a reconcile that runs before the cache caught up does not write it again.
+
+Desired objects are applied in the order given (a Role before its RoleBinding passes the API server's escalation
+check), stopping at the first failure; `max_parallel` > 1 applies that many at a time instead, for callers whose
+children do not depend on each other. Deletes start once every apply succeeded.
+
 A converged owner therefore costs no write at all. Objects controlled by another owner are never written: the
 apply raises `OwnershipConflict` naming the object and its controller. Objects with no controller are adopted.
 
@@ -18,12 +25,13 @@ them at once): they get the label only, are never deleted here, and must be clea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import structlog
 
@@ -44,6 +52,8 @@ from teamop.runtime.writememo import WriteMemo
 log = structlog.get_logger(__name__)
 
 ObjectKey = tuple[GVK, str | None, str]
+Outcome = Literal["created", "updated", "unchanged"]
+T = TypeVar("T")
 
 
 class ChildCache(Protocol):
@@ -52,6 +62,15 @@ class ChildCache(Protocol):
     async def get(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None: ...
 
     async def controlled_by(self, gvk: GVK, owner_uid: str) -> list[Mapping[str, Any]]: ...
+
+
+@runtime_checkable
+class ObservableChildCache(ChildCache, Protocol):
+    """A cache that also tells the key of each object it hears about (`CacheReader` does). With one, the applier
+    remembers its creates until the cache has seen them (see `writememo`); without, it re-creates (harmlessly,
+    but at the cost of a request) a child the cache has not caught up with."""
+
+    async def observe(self, gvk: GVK, callback: Callable[[ObjectKey], None]) -> None: ...
 
 
 @dataclass
@@ -98,12 +117,15 @@ class Applier:
         *,
         managed_by: ManagedBy | None = None,
         field_manager: str | None = None,
+        max_parallel: int = 1,
     ) -> None:
         self.client = client
+        self.max_parallel = max_parallel
         self.cache = cache
         self.managed_by = managed_by or ManagedBy()
         self.field_manager = field_manager or client.field_manager
         self._memo = WriteMemo()
+        self._observed_kinds: set[GVK] = set()
         self._deleted_uids: OrderedDict[str, None] = OrderedDict()
 
     async def mark(self, owner: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,29 +158,52 @@ class Applier:
         *,
         owned_kinds: Iterable[GVK],
     ) -> ApplyReport:
-        report = ApplyReport()
         owner_uid = owner["metadata"]["uid"]
-        wanted: set[ObjectKey] = set()
+        marked: dict[ObjectKey, dict[str, Any]] = {}
         for item in desired:
             obj = await self.mark(owner, item)
             key = key_of(obj)
-            if key in wanted:
+            if key in marked:
                 raise ValueError(f"{describe(obj)} is desired twice")
-            wanted.add(key)
-            await self._ensure_one(owner, owner_uid, obj, key, report)
+            marked[key] = obj
+        report = ApplyReport()
+        outcomes = await self._run_all(self._ensure_one(owner, owner_uid, obj, key) for key, obj in marked.items())
+        for obj, outcome in zip(marked.values(), outcomes, strict=True):
+            getattr(report, outcome).append(describe(obj))
+        # Deletes only after every desired object is in place (a renamed child exists before the old one goes).
+        stale: list[tuple[GVK, Mapping[str, Any]]] = []
         for gvk in owned_kinds:
             for child in await self.cache.controlled_by(gvk, owner_uid):
                 metadata = child.get("metadata") or {}
-                if (gvk, metadata.get("namespace"), metadata.get("name")) in wanted:
+                if (gvk, metadata.get("namespace"), metadata.get("name")) in marked:
                     continue
                 if metadata.get("deletionTimestamp") or metadata.get("uid") in self._deleted_uids:
                     continue
-                await self._delete(gvk, child, report)
+                stale.append((gvk, child))
+        await self._run_all(self._delete(gvk, child) for gvk, child in stale)
+        report.deleted.extend(describe(child) for _, child in stale)
         return report
 
+    async def _run_all(self, work: Iterable[Awaitable[T]]) -> list[T]:
+        """Run `work` in order, stopping at the first failure; or, with `max_parallel` > 1, up to that many at a
+        time, raising the first failure once all are done."""
+        if self.max_parallel <= 1:
+            return [await step for step in work]
+        gate = asyncio.Semaphore(self.max_parallel)
+
+        async def gated(step: Awaitable[T]) -> T:
+            async with gate:
+                return await step
+
+        results = await asyncio.gather(*(gated(step) for step in work), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
+
     async def _ensure_one(
-        self, owner: Mapping[str, Any], owner_uid: str, obj: dict[str, Any], key: ObjectKey, report: ApplyReport
-    ) -> None:
+        self, owner: Mapping[str, Any], owner_uid: str, obj: dict[str, Any], key: ObjectKey
+    ) -> Outcome:
         gvk, namespace, name = key
         cached = await self.cache.get(gvk, name, namespace)
         live = self._memo.current(key, cached)
@@ -168,18 +213,33 @@ class Applier:
                 raise OwnershipConflict(live, controller, owner)
         reason = why_apply(obj, live, self.field_manager)
         if reason is None:
-            report.unchanged.append(describe(obj))
-            return
+            return "unchanged"
+        if cached is None and await self._observing(gvk):
+            self._memo.expect_create(key)
         try:
             written = await self.client.apply(obj, force=True)
         except Invalid as error:
+            self._memo.forget(key)
             # The cache may not hold the object (its labels may not match the cache's selector): the server then
             # refuses a second controller reference. Say who controls it.
             await self._raise_if_controlled_by_another(owner, owner_uid, key, error)
             raise
+        except BaseException:
+            self._memo.forget(key)
+            raise
         self._memo.remember(key, cached, written)
         log.info("applied", object=describe(obj), reason=reason)
-        (report.created if live is None else report.updated).append(describe(obj))
+        return "created" if live is None else "updated"
+
+    async def _observing(self, gvk: GVK) -> bool:
+        """Whether the memo hears of the cache's events for `gvk` (wired on first use of the kind)."""
+        if gvk in self._observed_kinds:
+            return True
+        if not isinstance(self.cache, ObservableChildCache):
+            return False
+        await self.cache.observe(gvk, self._memo.observed)
+        self._observed_kinds.add(gvk)
+        return True
 
     async def _raise_if_controlled_by_another(
         self, owner: Mapping[str, Any], owner_uid: str, key: ObjectKey, error: Invalid
@@ -193,7 +253,7 @@ class Applier:
         if controller is not None and controller.get("uid") != owner_uid:
             raise OwnershipConflict(live, controller, owner) from error
 
-    async def _delete(self, gvk: GVK, child: Mapping[str, Any], report: ApplyReport) -> None:
+    async def _delete(self, gvk: GVK, child: Mapping[str, Any]) -> None:
         metadata = child["metadata"]
         uid = metadata.get("uid")
         # NotFound: already gone; Conflict: replaced by a new object of the same name, which is not ours to delete.
@@ -204,4 +264,3 @@ class Applier:
             while len(self._deleted_uids) > 20000:
                 self._deleted_uids.popitem(last=False)
         log.info("deleted child no longer desired", object=describe(child))
-        report.deleted.append(describe(child))

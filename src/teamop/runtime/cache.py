@@ -32,6 +32,12 @@ class InformerCache:
     def get_informer(self, gvk: GVK, namespace: Scope = None, label_selector: str | None = None) -> Informer:
         """The shared informer for this scope, created on first use (and started at once if the cache runs)."""
         key: InformerKey = (gvk, normalize_namespaces(namespace), (label_selector or "").strip() or None)
+        if key[2] is not None:
+            # One unfiltered informer of the scope already holds every object: share it, so that a reconcile
+            # triggered by one informer never reads a staler copy of the same object from another.
+            unfiltered = self._informers.get((gvk, key[1], None))
+            if unfiltered is not None:
+                return unfiltered
         informer = self._informers.get(key)
         if informer is None:
             informer = Informer(self.client, gvk, namespace=key[1], label_selector=key[2])

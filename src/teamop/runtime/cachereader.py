@@ -2,18 +2,41 @@
 
 Children are read from the informer of their kind in the manager's scope, selected by the managed-by label — the
 same informers `Controller.owns` registers, so nothing is cached twice. A kind nobody registered gets its informer
-on first use (and the read waits for it to sync), as controller-runtime's cache does.
+on first use (and the read waits for it to sync), as controller-runtime's cache does. `observe` tells a callback the
+key of every object of a kind the informer hears about (the applier's memo of its own creates needs that).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from teamop.runtime.cache import InformerCache
-from teamop.runtime.informer import Informer, Scope
+from teamop.runtime.informer import EventHandler, Informer, Scope
 from teamop.runtime.kinds import GVK
-from teamop.runtime.store import OWNER_UID_INDEX
+from teamop.runtime.store import OWNER_UID_INDEX, Obj
+
+# (kind, namespace or None, name): the applier's ObjectKey
+KeyCallback = Callable[[tuple[GVK, str | None, str]], None]
+
+
+class _KeyObserver(EventHandler):
+    def __init__(self, gvk: GVK, callback: KeyCallback) -> None:
+        self.gvk = gvk
+        self.callback = callback
+
+    def on_add(self, obj: Obj) -> None:
+        self._tell(obj)
+
+    def on_update(self, old: Obj, new: Obj) -> None:
+        self._tell(new)
+
+    def on_delete(self, obj: Obj) -> None:
+        self._tell(obj)
+
+    def _tell(self, obj: Obj) -> None:
+        metadata = obj.get("metadata") or {}
+        self.callback((self.gvk, metadata.get("namespace") or None, metadata.get("name", "")))
 
 
 class CacheReader:
@@ -37,3 +60,7 @@ class CacheReader:
 
     async def controlled_by(self, gvk: GVK, owner_uid: str) -> list[Mapping[str, Any]]:
         return list((await self.informer(gvk)).by_index(OWNER_UID_INDEX, owner_uid))
+
+    async def observe(self, gvk: GVK, callback: KeyCallback) -> None:
+        """Call `callback(key)` for every event of the informer that `get` reads `gvk` from."""
+        (await self.informer(gvk)).add_handler(_KeyObserver(gvk, callback))

@@ -30,6 +30,7 @@ from teamop.runtime import metrics
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.informer import EventHandler, Scope
 from teamop.runtime.kinds import GVK
+from teamop.runtime.labels import Selector, parse_selector
 from teamop.runtime.predicates import (
     GenerationChanged,
     Predicate,
@@ -69,6 +70,17 @@ def owner_mapper(owner: GVK, *, owner_namespaced: bool = True) -> Mapper:
         return []
 
     return mapper
+
+
+def _only_matching(selector: Selector, mapper: Mapper) -> Mapper:
+    """`mapper` for the objects the source's label selector selects (when it shares a wider informer)."""
+
+    def mapped(obj: Obj) -> Iterable[Request]:
+        if not selector.matches((obj.get("metadata") or {}).get("labels")):
+            return []
+        return mapper(obj)
+
+    return mapped
 
 
 class _Enqueuer(EventHandler):
@@ -154,10 +166,16 @@ class Controller:
         return [source.gvk for source in self.sources if source.owned]
 
     # -- wiring ----------------------------------------------------------------------------------------------------
-    async def register_sources(self) -> None:
-        """Create (or share) the informers this controller listens to and register its handlers on them."""
+    async def register_sources(self, *, filtered: bool | None = None) -> None:
+        """Create (or share) the informers this controller listens to and register its handlers on them.
+
+        `filtered=False` registers only the sources without a label selector, `True` only the others (the
+        manager registers every controller's unfiltered sources first, so that a filtered source of the same kind
+        shares the unfiltered informer instead of starting a second one); None registers all."""
         primary_info = await self.cache.client.kinds.resolve(self.primary)
         for source in self.sources:
+            if filtered is not None and (source.label_selector is not None) != filtered:
+                continue
             info = await self.cache.client.kinds.resolve(source.gvk)
             informer = self.cache.get_informer(
                 source.gvk, namespace=self.namespaces if info.namespaced else None,
@@ -167,6 +185,8 @@ class Controller:
                 mapper = owner_mapper(self.primary, owner_namespaced=primary_info.namespaced)
             else:
                 mapper = source.mapper or _own_key
+            if source.label_selector is not None and informer.label_selector != source.label_selector:
+                mapper = _only_matching(parse_selector(source.label_selector), mapper)
             handler = _Enqueuer(self.queue, mapper, source.predicates)
             informer.add_handler(handler)
             self._handlers.append((informer, handler))

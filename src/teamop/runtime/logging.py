@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 import structlog
 
@@ -16,11 +16,14 @@ def in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
-def configure_logging(format: LogFormat = "auto", level: str = "info") -> None:
-    """Configure structlog (and route the standard library's logging through the same output)."""
+def configure_logging(format: LogFormat = "auto", level: str = "info", stream: TextIO | None = None) -> None:
+    """Configure structlog (and route the standard library's logging through the same output): to `stream`,
+    standard error by default."""
+    explicit = stream is not None
+    stream = stream or sys.stderr
     chosen = format
     if chosen == "auto":
-        chosen = "json" if in_cluster() or not sys.stderr.isatty() else "console"
+        chosen = "json" if in_cluster() or not stream.isatty() else "console"
     numeric_level = logging.getLevelName(level.upper())
     if not isinstance(numeric_level, int):
         raise ValueError(f"unknown log level {level!r}")
@@ -35,11 +38,12 @@ def configure_logging(format: LogFormat = "auto", level: str = "info") -> None:
         shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=numeric_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=numeric_level, stream=stream, format="%(levelname)s %(name)s: %(message)s",
+                        force=explicit)

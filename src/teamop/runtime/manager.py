@@ -138,8 +138,9 @@ class Manager:
         lost = False
         try:
             await self.http.start(self.health_addr, self.metrics_addr)
-            for controller in self.controllers:
-                await controller.register_sources()
+            for filtered in (False, True):
+                for controller in self.controllers:
+                    await controller.register_sources(filtered=filtered)
             await self.cache.start()
             await self._until_stopped(self.cache.wait_for_sync(self.sync_timeout))
             if self._stop.is_set():

@@ -1,7 +1,10 @@
-"""HTTP to the API server: configuration loading, auth, throttling, retries, request counting, typed errors.
+"""HTTP to the API server: configuration loading, auth, impersonation, throttling, retries, request counting,
+typed errors.
 
 kubernetes-asyncio provides the configuration loaders and the TLS-configured aiohttp session; requests are sent
-on that session directly so that bodies stay bytes until the caller decodes them once.
+on that session directly so that bodies stay bytes until the caller decodes them once. kubernetes-asyncio ignores
+a kubeconfig user's impersonation fields (`as`, `as-groups`, `as-uid`, `as-user-extra`); `load_kubeconfig` reads
+them into an `Impersonation` kept on the Configuration, and every request sends its `Impersonate-*` headers.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ import asyncio
 import os
 import random
 import ssl
-from collections.abc import AsyncIterator, Sequence
+import urllib.request
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import structlog
@@ -33,6 +37,58 @@ log = structlog.get_logger(__name__)
 USER_AGENT = "team-operator/0.1.0 (python; kubernetes-asyncio)"
 Query = Sequence[tuple[str, str]]
 
+# The attribute of a kubernetes-asyncio Configuration that carries the kubeconfig's impersonation.
+IMPERSONATE_ATTRIBUTE = "teamop_impersonate"
+# Characters of an Impersonate-Extra-<key> header name left as they are; others are percent-encoded (as client-go).
+_HEADER_KEY_SAFE = "!#$&'*+-.^_`|~"
+
+
+@dataclass(frozen=True)
+class Impersonation:
+    """Act as another user (kubeconfig `as`, `as-groups`, `as-uid`, `as-user-extra`; kubectl `--as`). The
+    authenticated user needs the `impersonate` verb on users, groups, uids and userextras."""
+
+    user: str
+    groups: tuple[str, ...] = ()
+    uid: str | None = None
+    extra: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def headers(self) -> list[tuple[str, str]]:
+        headers = [("Impersonate-User", self.user)]
+        headers += [("Impersonate-Group", group) for group in self.groups]
+        if self.uid:
+            headers.append(("Impersonate-Uid", self.uid))
+        for key, values in self.extra:
+            headers += [(f"Impersonate-Extra-{quote(key, safe=_HEADER_KEY_SAFE)}", value) for value in values]
+        return headers
+
+    @classmethod
+    def from_kubeconfig_user(cls, user: Mapping[str, Any] | None) -> Impersonation | None:
+        """The impersonation a kubeconfig `users[].user` entry asks for, if any."""
+        user = user or {}
+        name = user.get("as") or ""
+        groups = tuple(str(group) for group in user.get("as-groups") or ())
+        uid = user.get("as-uid") or None
+        extra = tuple(
+            (str(key), tuple(str(v) for v in values)) for key, values in (user.get("as-user-extra") or {}).items()
+        )
+        if not name:
+            if groups or uid or extra:
+                raise ValueError("kubeconfig: as-groups, as-uid and as-user-extra need `as` (the user to act as)")
+            return None
+        return cls(str(name), groups, str(uid) if uid else None, extra)
+
+
+def impersonation_of(config: Configuration) -> Impersonation | None:
+    impersonation: Impersonation | None = getattr(config, IMPERSONATE_ATTRIBUTE, None)
+    return impersonation
+
+
+def api_group_of(path: str) -> str:
+    """The API group a request path addresses: "" for /api/..., <group> for /apis/<group>/..."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 2 and parts[1] == "apis" else ""
+
 
 async def load_kubeconfig(path: str | None = None, context: str | None = None) -> Configuration:
     """Configuration from a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)."""
@@ -48,6 +104,11 @@ async def load_kubeconfig(path: str | None = None, context: str | None = None) -
             configuration.api_key["BearerToken"] = loader.token
 
         config.refresh_api_key_hook = refresh
+    # kubernetes-asyncio has no notion of impersonation: take it from the context's user entry ourselves.
+    # (the loader's `_user` is the ConfigNode of the current context's `users[].user` entry)
+    user = getattr(getattr(loader, "_user", None), "value", None)
+    impersonation = Impersonation.from_kubeconfig_user(user if isinstance(user, Mapping) else None)
+    setattr(config, IMPERSONATE_ATTRIBUTE, impersonation)
     return config
 
 
@@ -74,6 +135,16 @@ class RetryPolicy:
         if retry_after is not None:
             return float(min(self.max_retry_after, max(retry_after, 0.0))) + random.uniform(0, 0.1)
         return jittered
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY), read once."""
+    target = yarl.URL(url)
+    proxies = urllib.request.getproxies_environment()
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+    if not target.host or bypass(target.host, proxies):
+        return None
+    return proxies.get(target.scheme) or None
 
 
 @dataclass(frozen=True)
@@ -112,22 +183,38 @@ class Transport:
         self.request_timeout = request_timeout
         self.bucket = TokenBucket(qps, burst or max(1, int(qps * 1.5))) if qps else None
         self._host = str(self.config.host).rstrip("/")
+        self._proxy = self.config.proxy or proxy_for(self._host)
+        self._session: aiohttp.ClientSession | None = None
+        self.impersonate = impersonation_of(self.config)
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        session: aiohttp.ClientSession = self.api_client.rest_client.pool_manager
-        return session
+        """A session on kubernetes-asyncio's connection pool (its TLS settings), that does not trust the
+        environment: kubernetes-asyncio's own session does (`trust_env=True`), and aiohttp then reads ~/.netrc
+        and the proxy variables anew in a worker thread for every request (two thread hops each). The proxy is
+        resolved once instead (`proxy_for`), as client-go does. Created on first use, inside the event loop."""
+        if self._session is None:
+            pool: aiohttp.ClientSession = self.api_client.rest_client.pool_manager
+            self._session = aiohttp.ClientSession(
+                connector=pool.connector, connector_owner=False, read_bufsize=2**21  # as kubernetes-asyncio's
+            )
+        return self._session
 
     async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
         await self.api_client.close()
 
-    async def _headers(self, content_type: str | None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    async def _headers(self, content_type: str | None) -> list[tuple[str, str]]:
+        headers = [("Accept", "application/json"), ("User-Agent", USER_AGENT)]
         if content_type:
-            headers["Content-Type"] = content_type
+            headers.append(("Content-Type", content_type))
         auth = (await self.config.auth_settings()).get("BearerToken")
         if auth and auth.get("value"):
-            headers["Authorization"] = auth["value"]
+            headers.append(("Authorization", auth["value"]))
+        if self.impersonate is not None:
+            headers += self.impersonate.headers()  # Impersonate-Group repeats, so not a dict
         return headers
 
     def _url(self, path: str, query: Query | None) -> yarl.URL:
@@ -140,8 +227,8 @@ class Transport:
         kwargs: dict[str, Any] = {}
         if self.config.tls_server_name:
             kwargs["server_hostname"] = self.config.tls_server_name
-        if self.config.proxy:
-            kwargs["proxy"] = self.config.proxy
+        if self._proxy:
+            kwargs["proxy"] = self._proxy
         return kwargs
 
     async def request(
@@ -198,9 +285,9 @@ class Transport:
                 status = resp.status
                 retry_after = resp.headers.get("Retry-After")
         except BaseException:
-            self.counter.record(method, None, verb, resource)
+            self.counter.record(method, None, verb, resource, api_group_of(path))
             raise
-        self.counter.record(method, status, verb, resource)
+        self.counter.record(method, status, verb, resource, api_group_of(path))
         if 200 <= status < 300:
             return Response(status, data)
         raise error_from_response(status, data, retry_after)
@@ -225,11 +312,11 @@ class Transport:
                 "GET", self._url(path, query), headers=headers, timeout=timeout, **self._request_kwargs()
             )
         except BaseException as error:
-            self.counter.record("GET", None, verb, resource)
+            self.counter.record("GET", None, verb, resource, api_group_of(path))
             if isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError):
                 raise ApiConnectionError(f"GET {path}: {_describe(error)}") from error
             raise
-        self.counter.record("GET", resp.status, verb, resource)
+        self.counter.record("GET", resp.status, verb, resource, api_group_of(path))
         try:
             if resp.status != 200:
                 raise error_from_response(resp.status, await resp.read(), resp.headers.get("Retry-After"))
