@@ -309,3 +309,25 @@ async def test_a_malformed_database_url_is_named_in_a_condition_and_nothing_runn
     connect = get(controlplane, "connect", name, namespace) or {}
     assert connect["spec"]["databaseConfig"]["host"] == f"{postgres.host}:{postgres.port}"
     assert get(controlplane, "deployment", f"{name}-connect", namespace) is not None
+
+
+async def test_removing_workbench_deletes_its_resource_and_database_resource_but_keeps_the_data(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converge(controlplane, namespace, name, operator, postgres)  # the sample does not drop on teardown
+    workbench = sample_site(name, namespace)["spec"]["workbench"]
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=json",
+                         "-p", '[{"op": "remove", "path": "/spec/workbench"}]')
+
+    await until(lambda: get(controlplane, "workbench", name, namespace) is None
+                and get(controlplane, "postgresdatabase", f"{name}-workbench", namespace) is None
+                and get(controlplane, "deployment", f"{name}-workbench", namespace) is None, timeout=90,
+                what="Workbench, its database resource and its Deployment to be deleted")
+    assert get(controlplane, "deployment", f"{name}-connect", namespace) is not None
+    kept = await fetch(postgres.dsn, "SELECT datname FROM pg_database WHERE datname = $1", f"{name}_workbench")
+    assert len(kept) == 1
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge",
+                         "-p", json.dumps({"spec": {"workbench": workbench}}))
+    await until(lambda: site_ready(controlplane, name, namespace), timeout=120, what="the Site Ready again")
