@@ -37,6 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
+class Rows(list[tuple[str, str]]):
+    """The table's rows; each is also printed as soon as it is measured."""
+
+    def append(self, row: tuple[str, str]) -> None:
+        print(f"  {row[0]}: {row[1]}", flush=True)
+        super().append(row)
+
+
 class Operator:
     """`teamop run` as a child process, with its metrics endpoint on a free port."""
 
@@ -135,7 +143,7 @@ def main() -> int:
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady state to count writes in")
     parser.add_argument("--sites", default="1,10,50")
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
+    rows = Rows()
 
     with ControlPlane(crd_paths=[ROOT / "config/crd/bases"]) as plane, PostgresServer() as server:
         operator = Operator(plane.kubeconfig, Path(os.environ.get("TEAMOP_E2E_LOG", "/tmp/teamop-e2e-operator.log")))

@@ -343,8 +343,8 @@ class ControlPlane:
                         "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "type": "kwok"},
                     },
                     "status": {
-                        "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "1Ti"},
-                        "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "1Ti"},
+                        "capacity": {"cpu": "64", "memory": "512Gi", "pods": "1000", "ephemeral-storage": "1Ti"},
+                        "allocatable": {"cpu": "64", "memory": "512Gi", "pods": "1000", "ephemeral-storage": "1Ti"},
                     },
                 }
             )
