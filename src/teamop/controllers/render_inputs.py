@@ -15,9 +15,9 @@ from typing import Any
 from teamop.api.v1beta1.resource import Resource
 from teamop.controllers.kinds import DEPLOYMENT
 from teamop.controllers.secrets import kubernetes_secret_name
+from teamop.products.chronicle import server_url as chronicle_server_url
 from teamop.products.context import ChronicleAgent, RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS, database_target
-from teamop.products.naming import child_name
 from teamop.products.rendered import Rendered
 from teamop.products.workbench.placeholders import fill_secret_template
 from teamop.runtime.kinds import GVK
@@ -79,8 +79,7 @@ def chronicle_agent(site: str, namespace: str, spec: Any) -> ChronicleAgent | No
     image = getattr(spec, "chronicle_image", None)
     if not image:
         return None
-    return ChronicleAgent(image=image,
-                          server_url=f"http://{child_name(site, 'chronicle')}.{namespace}.svc.cluster.local")
+    return ChronicleAgent(image=image, server_url=chronicle_server_url(site, namespace))
 
 
 def render_context(

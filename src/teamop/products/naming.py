@@ -53,10 +53,3 @@ def component_labels(site: str, component: str) -> dict[str, str]:
 def database_identifier(site: str, component: str) -> str:
     """Database and role name `<site>_<component>`, characters outside [a-z0-9_] as `_` (e.g. orbit_connect)."""
     return re.sub(r"[^a-z0-9_]", "_", f"{site}_{component}".lower())
-
-
-# posit.team/component as the reference writes it on every object: the app name (Package Manager's objects say
-# `package-manager`, not `packagemanager`). Not part of any selector.
-def object_labels(site: str, component: str) -> dict[str, str]:
-    """Labels on every object of a component, exactly as the reference writes them."""
-    return {**selector_labels(site, component), SITE_LABEL: site, COMPONENT_LABEL: APP_NAMES[component]}

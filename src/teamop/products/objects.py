@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from teamop.products.naming import child_name, object_labels, selector_labels
+from teamop.products.naming import child_name, component_labels, selector_labels
 
 EKS_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
@@ -57,7 +57,7 @@ def service_account(
     body: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": metadata(name or child_name(site, component), namespace, object_labels(site, component),
+        "metadata": metadata(name or child_name(site, component), namespace, component_labels(site, component),
                              annotations),
     }
     if automount is not None:
@@ -69,7 +69,7 @@ def config_map(site: str, namespace: str, component: str, name: str, files: Mapp
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "metadata": metadata(name, namespace, component_labels(site, component)),
         "data": dict(files),
     }
 
@@ -78,7 +78,7 @@ def secret(site: str, namespace: str, component: str, name: str, data: Mapping[s
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "metadata": metadata(name, namespace, component_labels(site, component)),
         "type": "Opaque",
         "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()},
     }
@@ -104,7 +104,7 @@ def service(
     *,
     annotations: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    labels = object_labels(site, component)
+    labels = component_labels(site, component)
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -148,7 +148,7 @@ def ingress(
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
-        "metadata": metadata(name, namespace, object_labels(site, component), annotations),
+        "metadata": metadata(name, namespace, component_labels(site, component), annotations),
         "spec": spec,
     }
 
@@ -160,7 +160,7 @@ def pod_disruption_budget(site: str, namespace: str, component: str, replicas: i
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(child_name(site, component), namespace, object_labels(site, component)),
+        "metadata": metadata(child_name(site, component), namespace, component_labels(site, component)),
         "spec": {"minAvailable": 1, "selector": {"matchLabels": selector_labels(site, component)}},
     }
 
@@ -175,7 +175,7 @@ def role(
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
-        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "metadata": metadata(name, namespace, component_labels(site, component)),
         "rules": [dict(rule) for rule in rules],
     }
 
@@ -186,7 +186,7 @@ def role_binding(
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
-        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "metadata": metadata(name, namespace, component_labels(site, component)),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
         "subjects": [{"kind": "ServiceAccount", "name": service_account_name, "namespace": namespace}],
     }

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamop.api.v1beta1.common import VolumeSpec
-from teamop.products.naming import child_name, object_labels
+from teamop.products.naming import child_name, component_labels
 from teamop.products.objects import metadata
 
 DEFAULT_DATA_SIZE = "10Gi"
@@ -55,7 +55,7 @@ def claim(
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": metadata(name, namespace, object_labels(site, component)),
+        "metadata": metadata(name, namespace, component_labels(site, component)),
         "spec": spec,
     }
 

@@ -33,7 +33,7 @@ from teamop.products.naming import (
     INSTANCE_LABEL,
     SITE_LABEL,
     child_name,
-    object_labels,
+    component_labels,
     selector_labels,
 )
 from teamop.products.objects import metadata
@@ -236,7 +236,7 @@ def pod_template(workload: Workload) -> dict[str, Any]:
         spec["volumes"] = [dict(volume) for volume in workload.volumes]
     annotations = {config_hash_annotation(component): workload.config_hash, **workload.extra_pod_annotations}
     return {
-        "metadata": {"labels": object_labels(site, component), "annotations": annotations},
+        "metadata": {"labels": component_labels(site, component), "annotations": annotations},
         "spec": spec,
     }
 
@@ -246,7 +246,7 @@ def deployment(workload: Workload, replicas: int) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata(child_name(site, component), namespace, object_labels(site, component)),
+        "metadata": metadata(child_name(site, component), namespace, component_labels(site, component)),
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": selector_labels(site, component)},
@@ -260,7 +260,7 @@ def stateful_set(workload: Workload, replicas: int, service_name: str) -> dict[s
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
-        "metadata": metadata(child_name(site, component), namespace, object_labels(site, component)),
+        "metadata": metadata(child_name(site, component), namespace, component_labels(site, component)),
         "spec": {
             "replicas": replicas,
             "serviceName": service_name,
