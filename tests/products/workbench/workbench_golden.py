@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from teamop.products.workbench.render import WorkbenchRendered
+from teamop.testing.golden import check_golden_files
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -47,20 +46,5 @@ def golden_files(rendered: WorkbenchRendered) -> dict[str, str]:
     return files
 
 
-def stored_files(directory: Path) -> dict[str, str]:
-    return {str(path.relative_to(directory)): path.read_text() for path in directory.rglob("*") if path.is_file()}
-
-
 def check_golden(case: str, rendered: WorkbenchRendered) -> None:
-    directory = GOLDEN_DIR / case
-    actual = golden_files(rendered)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        shutil.rmtree(directory, ignore_errors=True)
-        for name, text in actual.items():
-            path = directory / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-    stored = stored_files(directory)
-    assert sorted(stored) == sorted(actual), f"golden files of workbench/{case} differ in names (UPDATE_GOLDEN=1)"
-    for name, text in actual.items():
-        assert stored[name] == text, f"workbench/{case}/{name} differs from its golden file (UPDATE_GOLDEN=1)"
+    check_golden_files(GOLDEN_DIR / case, golden_files(rendered), f"workbench/{case}")
