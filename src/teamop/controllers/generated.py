@@ -62,6 +62,7 @@ async def resolve_secrets(
     component: str,
     site_secret: str | None,
     needs: Iterable[SecretNeed],
+    fixed: Mapping[str, str] | None = None,
 ) -> ResolvedSecrets:
     """Where each needed key lives. A missing site secret is not an error: everything is generated then."""
     user = secret_data(cache, namespace, site_secret) if site_secret else None
@@ -98,6 +99,9 @@ async def resolve_secrets(
     for need in needs:
         if need.kind == "rsa-private-key" and need.key in values:
             values[f"{need.key}.pub"] = public_key_of(values[need.key])
+    for key, value in (fixed or {}).items():  # values teamop decides (a role name): always kept as they are
+        values[key] = value
+        resolved.refs[key] = SecretKeyRef(name, key)
     resolved.values.update(values)
     if values:
         # Keys generated earlier but no longer needed stay: dropping a key could lose data a user relies on.

@@ -39,8 +39,9 @@ from teamop.controllers.secrets import SecretProblem, kubernetes_secret_name
 from teamop.controllers.site import OWNER_ANNOTATION
 from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
-from teamop.products.naming import generated_secret_name
+from teamop.products.naming import database_identifier, generated_secret_name
 from teamop.products.site import DatabaseServer, SiteInputs, enabled_sections, render_site
+from teamop.products.site.extras import KEYCLOAK_USER_KEY
 from teamop.products.workbench.placeholders import MissingSecretValue
 from teamop.runtime.ownership import ManagedBy
 
@@ -95,6 +96,8 @@ def plan_site(
                             if keycloak_crd_installed else None)
         if keycloak_crd_installed:
             keycloak_secret = _generated(name, namespace, "keycloak", [SecretNeed(key)])
+            if keycloak_secret is not None:
+                keycloak_secret["data"][KEYCLOAK_USER_KEY] = database_identifier(name, "keycloak")
             plan.notes.append(f"{owner}: assumed the Keycloak CRD (keycloaks.k8s.keycloak.org) is installed")
     rendered = render_site(name, namespace, spec, inputs)
     for notice in rendered.notices:

@@ -37,7 +37,9 @@ from teamop.controllers.kinds import (
 from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name
 from teamop.products.context import SecretNeed
 from teamop.products.database import PASSWORD_KEYS
+from teamop.products.naming import database_identifier
 from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_sections, product_host, render_site
+from teamop.products.site.extras import KEYCLOAK_USER_KEY
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.errors import NoKindMatch, NotFound
@@ -87,7 +89,8 @@ class SiteReconciler:
             if installed:
                 resolved = await resolve_secrets(
                     self.client, self.cache, namespace=namespace, site=name, component="keycloak",
-                    site_secret=_site_secret_name(site), needs=[SecretNeed(PASSWORD_KEYS["keycloak"])])
+                    site_secret=_site_secret_name(site), needs=[SecretNeed(PASSWORD_KEYS["keycloak"])],
+                    fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")})
                 password = resolved.refs[PASSWORD_KEYS["keycloak"]]
                 generated = resolved.generated
             inputs = SiteInputs(database=database, keycloak_crd_installed=installed, keycloak_password=password)

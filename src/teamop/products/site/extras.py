@@ -8,6 +8,7 @@ from typing import Any
 from teamop.api.v1beta1 import SiteSpec
 from teamop.products.context import SecretKeyRef
 from teamop.products.database import database_target, postgres_database
+from teamop.products.naming import generated_secret_name
 from teamop.products.site.products import DatabaseServer, enabled_sections
 
 SITE_COMPONENT = "site"
@@ -16,6 +17,7 @@ PREPULL_SLEEPER_IMAGE = "public.ecr.aws/docker/library/busybox"
 DEFAULT_VOLUME_SIZE = "10Gi"
 SHARED_VOLUME_SIZE = "10Gi"
 KEYCLOAK_API_VERSION = "k8s.keycloak.org/v2alpha1"
+KEYCLOAK_USER_KEY = "keycloak-db-user"
 
 
 def site_labels(site: str) -> dict[str, str]:
@@ -196,7 +198,8 @@ def keycloak_objects(
             "host": database.host,
             "port": database.port,
             "database": target.database,
-            "usernameSecret": {"name": password.name, "key": "keycloak-db-user"},
+            # The role teamop creates, kept by the Site controller in the generated Secret (never the user's key).
+            "usernameSecret": {"name": generated_secret_name(site, "keycloak"), "key": KEYCLOAK_USER_KEY},
             "passwordSecret": {"name": password.name, "key": password.key},
         },
         "hostname": {"hostname": f"key.{spec.domain}"},
