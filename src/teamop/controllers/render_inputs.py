@@ -65,13 +65,16 @@ def site_secret_name(spec: Any) -> str | None:
     return kubernetes_secret_name(dump(getattr(spec, "secret", None)), "spec.secret")
 
 
+def host_and_port(text: str | None) -> tuple[str, int] | None:
+    """`host:port` as `databaseConfig.host` spells it, or None when it is not that."""
+    host, _, port = str(text or "").rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
+
+
 def configured_database(spec: Any) -> DatabaseAddress | None:
     """The server in `spec.databaseConfig.host` (`host:port`, set by the Site), if it names one."""
-    config = getattr(spec, "database_config", None)
-    host, _, port = str(getattr(config, "host", None) or "").rpartition(":")
-    if not (host and port.isdigit()):
-        return None
-    return DatabaseAddress(host, int(port))
+    address = host_and_port(getattr(getattr(spec, "database_config", None), "host", None))
+    return DatabaseAddress(*address) if address else None
 
 
 def chronicle_agent(site: str, namespace: str, spec: Any) -> ChronicleAgent | None:

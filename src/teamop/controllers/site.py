@@ -34,6 +34,7 @@ from teamop.controllers.kinds import (
     SITE,
     WORKBENCH,
 )
+from teamop.controllers.render_inputs import host_and_port
 from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name
 from teamop.products.context import SecretNeed
 from teamop.products.database import PASSWORD_KEYS
@@ -141,9 +142,9 @@ class SiteReconciler:
         for gvk in (CONNECT, WORKBENCH, PACKAGE_MANAGER):
             product = self.cache.get(gvk, obj["metadata"]["name"], obj["metadata"]["namespace"])
             config = ((product or {}).get("spec") or {}).get("databaseConfig") or {}
-            host, _, port = str(config.get("host") or "").rpartition(":")
-            if host and port.isdigit():
-                return DatabaseServer(host, int(port), str(config.get("sslMode") or "prefer"))
+            address = host_and_port(config.get("host"))
+            if address:
+                return DatabaseServer(*address, str(config.get("sslMode") or "prefer"))
         return None
 
     async def _keycloak_installed(self) -> bool:

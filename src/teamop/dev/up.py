@@ -24,6 +24,7 @@ from teamop.dev.down import down, is_dev_up
 from teamop.dev.manifests import ManifestError, SiteManifest, database_secrets, load_site, namespace_object, stream
 from teamop.dev.progress import Interrupted, Progress, Step, StepFailed
 from teamop.dev.state import DevState, state_dir
+from teamop.testing.processes import PIDS_DIR
 
 if TYPE_CHECKING:  # the servers' modules load only when `dev up` runs, not for every `teamop` command
     from teamop.testing.controlplane import ControlPlane
@@ -116,7 +117,6 @@ def up_command(args: argparse.Namespace) -> int:
 
 def start_servers(state: DevState, manifest: SiteManifest, progress: Progress) -> Environment:
     """Steps 1 to 5: binaries, control plane, PostgreSQL, namespace and Secrets, the Site."""
-    from teamop.testing import postgres
 
     build_log = state.root / "build-controlplane.log"
     cache = os.environ.get("TEAMOP_CACHE", "~/.cache/teamop")
@@ -127,7 +127,7 @@ def start_servers(state: DevState, manifest: SiteManifest, progress: Progress) -
     # PostgreSQL starts in a thread beside the control plane (they take seconds each); step 3 waits for it.
     workdir = postgres_workdir(state)
     pg_logs = workdir / "logs" / "postgres.log"
-    state.add_server(postgres.PIDS_DIR / f"{workdir.name}.json", workdir)
+    state.add_server(PIDS_DIR / f"{workdir.name}.json", workdir)
     # Both print their own "ready" lines to stderr: the steps say it instead.
     with redirect_stderr(io.StringIO()), ThreadPoolExecutor(1, thread_name_prefix="postgres") as pool:
         pg_start = pool.submit(start_postgres, workdir)
@@ -177,7 +177,7 @@ def _start_both(state: DevState, manifest: SiteManifest, progress: Progress, bin
                                           detached=True)
         step.logs.append(plane.log_dir)
         state.kubeconfig = str(plane.kubeconfig)
-        state.add_server(controlplane.PIDS_DIR / f"{plane.workdir.name}.json", plane.workdir)
+        state.add_server(PIDS_DIR / f"{plane.workdir.name}.json", plane.workdir)
         plane.start()
         step.done(f"API server {plane.server}, CRDs from {crds}, node kwok-node-0 Ready")
 

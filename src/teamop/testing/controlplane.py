@@ -25,12 +25,18 @@ from pathlib import Path
 import yaml
 
 from teamop.testing.pki import ControlPlanePKI, create_pki
-from teamop.testing.processes import PidFile, ServerProcess, free_port, reap_orphans, wait_until
+from teamop.testing.processes import (
+    PIDS_DIR,
+    STATE_DIR,
+    PidFile,
+    ServerProcess,
+    free_port,
+    reap_orphans,
+    wait_until,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-controlplane.sh"
-STATE_DIR = Path(os.environ.get("TEAMOP_STATE", Path.home() / ".cache" / "teamop" / "run"))
-PIDS_DIR = STATE_DIR / "servers"
 
 CONTROLLERS = (
     "garbagecollector,deployment,replicaset,statefulset,daemonset,namespace,serviceaccount,serviceaccount-token,"

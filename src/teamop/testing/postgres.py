@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from teamop.testing.processes import PidFile, ServerProcess, free_port, reap_orphans, wait_until
-
-PIDS_DIR = Path(os.environ.get("TEAMOP_STATE", Path.home() / ".cache" / "teamop" / "run")) / "servers"
+from teamop.testing.processes import PIDS_DIR, PidFile, ServerProcess, free_port, reap_orphans, wait_until
 
 
 def find_postgres_bin() -> Path:

@@ -17,6 +17,10 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+STATE_DIR = Path(os.environ.get("TEAMOP_STATE", Path.home() / ".cache" / "teamop" / "run"))
+PIDS_DIR = STATE_DIR / "servers"
+"""Pid files of every run's servers (see `PidFile`, `reap_orphans`)."""
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
