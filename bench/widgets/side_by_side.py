@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -77,6 +78,28 @@ def ratio(subject: float, anchor: float) -> str:
     if anchor == 0:
         return "—" if subject == 0 else "∞"
     return f"{subject / anchor:.2f}x"
+
+
+WORST_OF = ("requests_per_widget", "steady_writes", "restart_writes")
+
+
+def aggregate(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per engine and N from repeated runs: the median of each timing and of memory, the worst of the
+    request and write counts, the converge times of every run (`converge_runs`), and the request breakdown of
+    the run whose converge time is the median."""
+    rows: list[dict[str, Any]] = []
+    keys = list(dict.fromkeys((r["engine"], r["n"]) for r in runs))
+    for engine, n in keys:
+        mine = sorted((r for r in runs if r["engine"] == engine and r["n"] == n), key=lambda r: r["converge_s"])
+        middle = mine[(len(mine) - 1) // 2]
+        row = dict(middle)
+        for key, _, fmt in COLUMNS:
+            values = [r[key] for r in mine]
+            row[key] = max(values) if key in WORST_OF else statistics.median_low(values) if "d" in fmt else \
+                round(statistics.median(values), 2)
+        row["converge_runs"] = [r["converge_s"] for r in mine]
+        rows.append(row)
+    return rows
 
 
 def table(results: Sequence[dict[str, Any]], subject: str) -> str:
@@ -168,17 +191,25 @@ def write_readme(section: str) -> None:
     README.write_text(text.rstrip("\n") + "\n")
 
 
-def render(results: Sequence[dict[str, Any]], subject: str, about: str, when: str, steady: float, warmup: int) -> str:
+def render(runs: Sequence[dict[str, Any]], subject: str, about: str, when: str, steady: float, warmup: int) -> str:
+    results = aggregate(runs)
+    repeats = max(len(r["converge_runs"]) for r in results)
     warm = f", after an unmeasured warm-up ({subject}, N={warmup})" if warmup else ""
+    how = ("One run of each engine, one after the other" if repeats == 1 else
+           f"{repeats} runs of each engine, taking turns (the engine that goes first changes each round); the "
+           "table gives the median of the timings and of memory and the worst of the counts")
+    spread = "\n".join(f"- {r['engine']}, N={r['n']}: " + ", ".join(f"{v:.2f}" for v in r["converge_runs"])
+                        for r in results) if repeats > 1 else ""
     return "\n".join([
         SECTION, "",
         f"`bench/run-widgets`, {when}.", "",
         f"Machine: {about}.", "",
-        f"One run of each engine, one after the other, on one embedded control plane{warm}; `--steady {steady:g}`.",
+        f"{how}, on one embedded control plane{warm}; `--steady {steady:g}`.",
         "Harness and anchors of the shared widget benchmark: controller-runtime v0.23.3 (`CreateOrUpdate`, one",
-        "worker), kopf 1.45.2; teamop is `python -m bench.widgets` (one worker). Absolute seconds follow the",
-        "machine's load (other test runs share its 2 cores): compare engines within a run.",
+        "worker), kopf 1.45.2; teamop is `python -m bench.widgets` (one worker, children of a Widget written",
+        "together). Absolute seconds follow the machine's load: compare engines within a run.",
         "", table(results, subject), "",
+        *(["Converge seconds of every run:", "", spread, ""] if spread else []),
         "Requests counted by the harness from the API server's `apiserver_request_total` (GETs included; they are",
         "not all the engine's own: the garbage collector GETs owners and dependents it has not seen yet):",
         "", breakdown(results), "",
@@ -193,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", type=parse_engine, action="append", default=[], help="NAME=COMMAND")
     parser.add_argument("--sizes", type=int, nargs="+", default=[300, 2000])
     parser.add_argument("--steady", type=float, default=15.0, help="seconds of steady state and after a restart")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each engine at each N (medians reported)")
     parser.add_argument("--warmup", type=int, default=50, help="run the first engine at this N first, unmeasured")
     parser.add_argument("--results", type=Path, help="append each engine's JSON line to this file")
     parser.add_argument("--no-readme", action="store_true", help=f"do not write the table into {README}")
@@ -222,12 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.warmup:  # the first measured run should not pay for a control plane that just started
                 run_one(plane, args.run_py, engines[0], args.warmup, 1.0)
             for n in args.sizes:
-                for engine in engines:
-                    figures = run_one(plane, args.run_py, engine, n, args.steady)
-                    results.append(figures)
-                    if args.results:
-                        with args.results.open("a") as file:
-                            file.write(json.dumps(figures) + "\n")
+                for round_ in range(args.repeat):
+                    turn = round_ % len(engines)
+                    for engine in [*engines[turn:], *engines[:turn]]:
+                        figures = run_one(plane, args.run_py, engine, n, args.steady)
+                        results.append(figures)
+                        if args.results:
+                            with args.results.open("a") as file:
+                                file.write(json.dumps(figures) + "\n")
         finally:
             plane.stop(remove_workdir=True)
         section = render(results, subject, about, time.strftime("%Y-%m-%d %H:%M %Z"), args.steady, args.warmup)

@@ -76,6 +76,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("--log-level", "LOG_LEVEL", "info", "debug, info, warning or error"),
     Setting("--max-concurrent-reconciles", "MAX_CONCURRENT_RECONCILES", "2",
             "reconciles that may run at once, per controller", _count(1)),
+    Setting("--max-parallel-applies", "MAX_PARALLEL_APPLIES", "8",
+            "children of one owner written at once, phase by phase (1: one after another)", _count(1)),
     Setting("--qps", "KUBE_API_QPS", "0", "client-side request rate limit per second (0: off, as controller-runtime)",
             _seconds),
     Setting("--burst", "KUBE_API_BURST", "0", "client-side burst (with --qps; 0: 1.5 x qps)", _count(0)),
@@ -142,6 +144,7 @@ async def run(args: argparse.Namespace) -> int:
         health_addr=_address(args.health_probe_bind_address),
         metrics_addr=_address(args.metrics_bind_address),
         grace_period=float(args.grace_period),
+        max_parallel_applies=int(args.max_parallel_applies),
     )
     setup_operator(manager, OperatorSettings(operator_image=args.operator_image,
                                              max_concurrent_reconciles=int(args.max_concurrent_reconciles)))

@@ -21,6 +21,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "--log-format": ("console", "console"),
     "--log-level": ("debug", "debug"),
     "--max-concurrent-reconciles": ("7", 7),
+    "--max-parallel-applies": ("3", 3),
     "--qps": ("25.5", 25.5),
     "--burst": ("40", 40),
     "--operator-image": ("registry.example.com/teamop:1.2.3", "registry.example.com/teamop:1.2.3"),

@@ -216,7 +216,8 @@ async def _devtools_url(profile: Path, process: asyncio.subprocess.Process) -> s
 @contextlib.asynccontextmanager
 async def chromium(binary: str, log_path: Path) -> AsyncIterator[Browser]:
     """Start headless Chromium with a throwaway profile; its output goes to `log_path`."""
-    with tempfile.TemporaryDirectory(prefix="flightdeck-chromium-") as profile:
+    # Chromium's helper processes may still write into the profile for a moment after the browser exits.
+    with tempfile.TemporaryDirectory(prefix="flightdeck-chromium-", ignore_cleanup_errors=True) as profile:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(

@@ -4,6 +4,7 @@ real control plane is in test_controller.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from teamop.runtime.apply import Applier
-from teamop.runtime.kinds import GVK, KindRegistry, gvk_of
+from teamop.runtime.kinds import GVK, KindRegistry, ResourceInfo, gvk_of
 from teamop.runtime.ownership import ManagedBy, OwnershipConflict
 
 CONFIG_MAP = GVK("", "v1", "ConfigMap")
@@ -214,13 +215,79 @@ async def test_desired_objects_are_not_changed(applier: Applier) -> None:
     assert desired == before
 
 
-async def test_children_are_applied_in_the_order_given(api: FakeApi, applier: Applier) -> None:
+async def test_children_of_one_phase_are_applied_in_the_order_given_one_at_a_time(
+    api: FakeApi, applier: Applier
+) -> None:
     await applier.ensure_children(OWNER, [config_map(n) for n in "cab"], owned_kinds=[CONFIG_MAP])
     assert api.writes == [("apply", "c"), ("apply", "a"), ("apply", "b")]
 
 
-async def test_with_max_parallel_every_child_is_still_applied(api: FakeApi) -> None:
+def named(kind: str, api_version: str, name: str) -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": kind, "metadata": {"name": name}}
+
+
+@pytest.mark.parametrize("max_parallel", [1, 8])
+async def test_a_role_binding_is_applied_after_its_role_and_a_deployment_after_its_config(
+    api: FakeApi, max_parallel: int
+) -> None:
+    api.kinds.register(ResourceInfo(GVK("example.dev", "v1", "Widget"), "widgets", namespaced=True))
+    applier = Applier(api, FakeCache(api), max_parallel=max_parallel)  # type: ignore[arg-type]
+    desired = [
+        named("Deployment", "apps/v1", "server"),
+        named("Widget", "example.dev/v1", "custom"),
+        named("RoleBinding", "rbac.authorization.k8s.io/v1", "binding"),
+        named("Role", "rbac.authorization.k8s.io/v1", "role"),
+        config_map("config"),
+    ]
+    await applier.ensure_children(OWNER, desired, owned_kinds=[])
+    order = [name for _, name in api.writes]
+    assert set(order[:2]) == {"role", "config"}
+    assert order[2] == "binding"
+    assert set(order[3:]) == {"server", "custom"}
+
+
+class SlowApi(FakeApi):
+    """Each apply takes a moment; counts how many were in flight at once and fails the names it is told to."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        super().__init__()
+        self.failing = failing
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def apply(self, obj: Mapping[str, Any], *, force: bool = True) -> dict[str, Any]:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            if obj["metadata"]["name"] in self.failing:
+                raise RuntimeError(f"refused {obj['metadata']['name']}")
+            return await super().apply(obj, force=force)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_with_max_parallel_the_children_of_a_phase_are_applied_at_once() -> None:
+    api = SlowApi()
     applier = Applier(api, FakeCache(api), max_parallel=4)  # type: ignore[arg-type]
     report = await applier.ensure_children(OWNER, [config_map(f"c{i}") for i in range(10)], owned_kinds=[CONFIG_MAP])
-    assert len(report.created) == 10
+    assert api.most_in_flight == 4
     assert report.created == [f"ConfigMap ns/c{i}" for i in range(10)]
+
+
+async def test_a_failure_stops_before_the_next_phase_once_its_own_phase_is_done() -> None:
+    api = SlowApi(failing=frozenset({"a"}))
+    applier = Applier(api, FakeCache(api), max_parallel=4)  # type: ignore[arg-type]
+    desired = [config_map("a"), config_map("b"), named("Deployment", "apps/v1", "server")]
+    with pytest.raises(RuntimeError, match="refused a"):
+        await applier.ensure_children(OWNER, desired, owned_kinds=[CONFIG_MAP])
+    assert [name for _, name in api.writes] == ["b"]
+
+
+async def test_children_no_longer_desired_are_not_deleted_when_an_apply_failed() -> None:
+    api = SlowApi(failing=frozenset({"new"}))
+    applier = Applier(api, FakeCache(api), max_parallel=4)  # type: ignore[arg-type]
+    api.put({**config_map("old"), "metadata": {"name": "old", "namespace": "ns", "ownerReferences": [OWNER_REFERENCE]}})
+    with pytest.raises(RuntimeError):
+        await applier.ensure_children(OWNER, [config_map("new")], owned_kinds=[CONFIG_MAP])
+    assert (CONFIG_MAP, "ns", "old") in api.objects

@@ -12,9 +12,10 @@
 What it wrote is remembered until the cache has seen it (`writememo`; creates too, when the cache can tell its
 events: `ObservableChildCache`), so a reconcile that runs before the cache caught up does not write it again.
 
-Desired objects are applied in the order given (a Role before its RoleBinding passes the API server's escalation
-check), stopping at the first failure; `max_parallel` > 1 applies that many at a time instead, for callers whose
-children do not depend on each other. Deletes start once every apply succeeded.
+Desired objects are applied phase by phase (`applyorder`: what others refer to, then role bindings, then
+workloads and custom resources), up to `max_parallel` objects of a phase at a time, in the order given when
+`max_parallel` is 1. A failure stops before the next phase; the first failure is raised once the objects already
+started are done. Deletes start once every apply succeeded.
 
 A converged owner therefore costs no write at all. Objects controlled by another owner are never written: the
 apply raises `OwnershipConflict` naming the object and its controller. Objects with no controller are adopted.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import structlog
 
+from teamop.runtime.applyorder import in_phases
 from teamop.runtime.client import Client
 from teamop.runtime.compare import differences, normalise_secret
 from teamop.runtime.errors import Conflict, Invalid, NotFound
@@ -167,9 +170,13 @@ class Applier:
                 raise ValueError(f"{describe(obj)} is desired twice")
             marked[key] = obj
         report = ApplyReport()
-        outcomes = await self._run_all(self._ensure_one(owner, owner_uid, obj, key) for key, obj in marked.items())
-        for obj, outcome in zip(marked.values(), outcomes, strict=True):
-            getattr(report, outcome).append(describe(obj))
+        outcomes: dict[ObjectKey, Outcome] = {}
+        for phase in in_phases(marked, lambda key: key[0]):
+            done = await self._run_all([functools.partial(self._ensure_one, owner, owner_uid, marked[key], key)
+                                        for key in phase])
+            outcomes.update(zip(phase, done, strict=True))
+        for key, obj in marked.items():
+            getattr(report, outcomes[key]).append(describe(obj))
         # Deletes only after every desired object is in place (a renamed child exists before the old one goes).
         stale: list[tuple[GVK, Mapping[str, Any]]] = []
         for gvk in owned_kinds:
@@ -180,20 +187,20 @@ class Applier:
                 if metadata.get("deletionTimestamp") or metadata.get("uid") in self._deleted_uids:
                     continue
                 stale.append((gvk, child))
-        await self._run_all(self._delete(gvk, child) for gvk, child in stale)
+        await self._run_all([functools.partial(self._delete, gvk, child) for gvk, child in stale])
         report.deleted.extend(describe(child) for _, child in stale)
         return report
 
-    async def _run_all(self, work: Iterable[Awaitable[T]]) -> list[T]:
+    async def _run_all(self, work: list[Callable[[], Awaitable[T]]]) -> list[T]:
         """Run `work` in order, stopping at the first failure; or, with `max_parallel` > 1, up to that many at a
         time, raising the first failure once all are done."""
-        if self.max_parallel <= 1:
-            return [await step for step in work]
+        if self.max_parallel <= 1 or len(work) <= 1:
+            return [await step() for step in work]
         gate = asyncio.Semaphore(self.max_parallel)
 
-        async def gated(step: Awaitable[T]) -> T:
+        async def gated(step: Callable[[], Awaitable[T]]) -> T:
             async with gate:
-                return await step
+                return await step()
 
         results = await asyncio.gather(*(gated(step) for step in work), return_exceptions=True)
         for result in results:

@@ -68,6 +68,7 @@ class Manager:
         grace_period: float = 30.0,
         sync_timeout: float | None = 120.0,
         managed_by: ManagedBy | None = None,
+        max_parallel_applies: int = 8,
     ) -> None:
         self.client = client
         self.namespaces = namespaces
@@ -75,7 +76,7 @@ class Manager:
         self.cache = InformerCache(client)
         self.applier = Applier(
             client, CacheReader(self.cache, namespaces=namespaces, label_selector=self.managed_by.selector),
-            managed_by=self.managed_by,
+            managed_by=self.managed_by, max_parallel=max_parallel_applies,
         )
         self.status = StatusWriter(client)
         self.events = EventRecorder(client, controller=self.managed_by.value)
