@@ -105,9 +105,12 @@ async def typed_list(kubeconfig: str, namespace: str) -> float:
     try:
         api = client.CoreV1Api(api_client)
         started = time.monotonic()
-        cont = None
+        cont: str | None = None
         while True:
-            page = await api.list_namespaced_config_map(namespace, limit=500, _continue=cont)
+            if cont:
+                page = await api.list_namespaced_config_map(namespace, limit=500, _continue=cont)
+            else:
+                page = await api.list_namespaced_config_map(namespace, limit=500)
             cont = page.metadata._continue
             if not cont:
                 break

@@ -130,14 +130,22 @@ def namespaces_of(value: str | None) -> list[str] | None:
     return names or None
 
 
-async def run(args: argparse.Namespace) -> int:
-    qps = float(args.qps or 0)
-    client = await Client.auto(args.kubeconfig, qps=qps or None,
-                               burst=int(args.burst or 0) or None if qps else None)
-    namespaces = namespaces_of(args.watch_namespaces)
+def default_arguments(**overrides: Any) -> argparse.Namespace:
+    """The arguments of `teamop run` with every setting at its built-in default (the environment is not read),
+    then `overrides` (by destination name, e.g. `grace_period="10"`)."""
+    values: dict[str, Any] = {setting.dest: setting.default for setting in SETTINGS}
+    values["leader_elect"] = False
+    unknown = set(overrides) - set(values)
+    if unknown:
+        raise TypeError(f"no such setting: {', '.join(sorted(unknown))}")
+    return argparse.Namespace(**{**values, **overrides})
+
+
+def build_manager(client: Client, args: argparse.Namespace) -> Manager:
+    """The manager `teamop run` runs, with every controller registered, from its parsed arguments."""
     manager = Manager(
         client,
-        namespaces=namespaces,
+        namespaces=namespaces_of(args.watch_namespaces),
         leader_election=args.leader_elect,
         lease_name=args.leader_election_id,
         lease_namespace=args.leader_election_namespace or own_namespace(),
@@ -148,6 +156,15 @@ async def run(args: argparse.Namespace) -> int:
     )
     setup_operator(manager, OperatorSettings(operator_image=args.operator_image,
                                              max_concurrent_reconciles=int(args.max_concurrent_reconciles)))
+    return manager
+
+
+async def run(args: argparse.Namespace) -> int:
+    qps = float(args.qps or 0)
+    client = await Client.auto(args.kubeconfig, qps=qps or None,
+                               burst=int(args.burst or 0) or None if qps else None)
+    namespaces = namespaces_of(args.watch_namespaces)
+    manager = build_manager(client, args)
     manager.install_signal_handlers()
     log.info(
         "teamop starting",

@@ -151,3 +151,18 @@ def test_teamop_run_stops_at_once_on_a_bad_namespace_list(capsys: pytest.Capture
 def test_teamop_run_stops_at_once_on_a_bad_log_setting(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--log-format", "xml"]) == 2
     assert main(["run", "--log-level", "chatty"]) == 2
+
+
+def test_the_built_in_defaults_are_what_teamop_run_parses_with_no_flags() -> None:
+    parsed = vars(parse())
+    defaults = vars(operator.default_arguments())
+    assert set(defaults) == set(parsed)
+    for setting in SETTINGS:
+        converted = setting.type(defaults[setting.dest]) if defaults[setting.dest] is not None else None
+        assert converted == parsed[setting.dest], setting.flag
+    assert defaults["leader_elect"] is parsed["leader_elect"] is False
+
+
+def test_default_arguments_refuse_a_setting_that_does_not_exist() -> None:
+    with pytest.raises(TypeError, match="no such setting: graceperiod"):
+        operator.default_arguments(graceperiod="10")

@@ -9,6 +9,10 @@ removed and the Site deleted, and then:
 - every (group, resource, verb) the operator used is granted by a rule declared in `teamop.rbac`;
 - the Roles teamop created for session launchers and Flightdeck grant nothing beyond what the operator holds
   (the API server's escalation check made them possible; this says why).
+The test API server runs the OwnerReferencesPermissionEnforcement admission plugin (as OpenShift does): a child
+whose ownerReference blocks its owner's deletion needs `update` on the owner's `finalizers`, so the run also proves
+those rights. The editor and viewer ClusterRoles are checked through the built-in `edit` and `view` roles they
+aggregate into (the controller manager runs the clusterrole-aggregation controller).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from teamop.runtime.requestcount import ApiRequest
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.kubeconfig import service_account_user, write_impersonating_kubeconfig
 from teamop.testing.postgres import PostgresServer
-from teamop.testing.wait import until
+from teamop.testing.wait import eventually, until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
 
@@ -221,3 +225,32 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
                 assert group == "core.posit.team", ref
                 plural = KINDS_BY_NAME[ref["kind"]].plural
                 assert allowed(MANAGER_RULES, group, f"{plural}/finalizers", "update"), ref
+
+
+def can(plane: ControlPlane, user: str, verb: str, resource: str, namespace: str) -> bool:
+    result = plane.kubectl("auth", "can-i", verb, resource, f"--as={user}", "-n", namespace, check=False)
+    return result.stdout.strip() == "yes"
+
+
+def test_namespace_editors_manage_sites_through_the_built_in_edit_role(
+    controlplane: ControlPlane, installed_rbac: None, namespace: str
+) -> None:
+    controlplane.kubectl("create", "rolebinding", "alice-edits", "--clusterrole=edit", "--user=alice",
+                         "-n", namespace)
+
+    # the clusterrole-aggregation controller copies teamop-editor's rules into `edit`
+    eventually(lambda: can(controlplane, "alice", "create", "sites.core.posit.team", namespace),
+               timeout=30, what="alice may create Sites")
+    assert can(controlplane, "alice", "delete", "connects.core.posit.team", namespace)
+    assert not can(controlplane, "alice", "create", "sites.core.posit.team", "default")
+
+
+def test_namespace_viewers_read_sites_but_cannot_change_them(
+    controlplane: ControlPlane, installed_rbac: None, namespace: str
+) -> None:
+    controlplane.kubectl("create", "rolebinding", "bob-views", "--clusterrole=view", "--user=bob", "-n", namespace)
+
+    eventually(lambda: can(controlplane, "bob", "list", "sites.core.posit.team", namespace),
+               timeout=30, what="bob may list Sites")
+    assert can(controlplane, "bob", "get", "workbenches.core.posit.team", namespace)
+    assert not can(controlplane, "bob", "patch", "sites.core.posit.team", namespace)

@@ -11,14 +11,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from teamop.controllers.kinds import SITE
-from teamop.controllers.registry import OperatorSettings, controller_names, setup_operator
+from teamop.controllers.registry import controller_names
 from teamop.dev.progress import Interrupted, Progress, Step
 from teamop.dev.summary import condition_line, site_summary
 from teamop.dev.up import Environment
+from teamop.operator import build_manager, default_arguments
 from teamop.runtime.client import Client
 from teamop.runtime.errors import NotFound
 from teamop.runtime.logging import configure_logging
-from teamop.runtime.manager import Manager
 
 Outcome = Literal["ready", "stopped", "failed"]
 POLL_SECONDS = 0.25
@@ -29,13 +29,13 @@ def operate(environment: Environment, progress: Progress, *, timeout: float, exi
 
 
 class Operator:
-    """The manager `teamop run` builds (every controller, default settings), its logs in a file."""
+    """The manager `teamop run` builds (`teamop.operator.build_manager`: every controller, the built-in
+    settings, probes and metrics on loopback ports), its logs in a file."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
-        self.manager = Manager(client, namespaces=None, health_addr="127.0.0.1:0", metrics_addr="127.0.0.1:0",
-                               grace_period=10)
-        setup_operator(self.manager, OperatorSettings())
+        self.manager = build_manager(client, default_arguments(
+            health_probe_bind_address="127.0.0.1:0", metrics_bind_address="127.0.0.1:0", grace_period="10"))
         self.task: asyncio.Task[None] | None = None
 
     @property

@@ -41,7 +41,7 @@ BUILD_SCRIPT = REPO_ROOT / "hack" / "build-controlplane.sh"
 CONTROLLERS = (
     "garbagecollector,deployment,replicaset,statefulset,daemonset,namespace,serviceaccount,serviceaccount-token,"
     "job,cronjob,persistentvolume-binder,pvc-protection,pv-protection,endpointslice,disruption,ttl-after-finished,"
-    "root-ca-cert-publisher"
+    "root-ca-cert-publisher,clusterrole-aggregation"
 )
 KWOK_STAGES = (
     "node-initialize.yaml",
@@ -193,7 +193,7 @@ class ControlPlane:
                 "--allow-privileged=true",
                 "--endpoint-reconciler-type=none",
                 "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
-                "--enable-admission-plugins=NamespaceLifecycle,DefaultStorageClass",
+                "--enable-admission-plugins=NamespaceLifecycle,DefaultStorageClass,OwnerReferencesPermissionEnforcement",
             ],
         )
         wait_until(self._apiserver_ready, timeout=60, what="kube-apiserver /readyz", servers=[apiserver])
