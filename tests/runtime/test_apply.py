@@ -291,3 +291,23 @@ async def test_children_no_longer_desired_are_not_deleted_when_an_apply_failed()
     with pytest.raises(RuntimeError):
         await applier.ensure_children(OWNER, [config_map("new")], owned_kinds=[CONFIG_MAP])
     assert (CONFIG_MAP, "ns", "old") in api.objects
+
+
+class ObservedCache(FakeCache):
+    """A cache that tells its events, slowly: counts how often a kind's events were asked for."""
+
+    def __init__(self, api: FakeApi) -> None:
+        super().__init__(api)
+        self.observers: list[GVK] = []
+
+    async def observe(self, gvk: GVK, callback: Any) -> None:
+        await asyncio.sleep(0.01)
+        self.observers.append(gvk)
+
+
+async def test_children_of_one_kind_applied_together_hear_of_their_kind_once(api: FakeApi) -> None:
+    cache = ObservedCache(api)
+    applier = Applier(api, cache, max_parallel=4)  # type: ignore[arg-type]
+    await applier.ensure_children(OWNER, [config_map(f"c{i}") for i in range(4)], owned_kinds=[CONFIG_MAP])
+    await applier.ensure_children(OWNER, [config_map("d")], owned_kinds=[])
+    assert cache.observers == [CONFIG_MAP]

@@ -128,7 +128,7 @@ class Applier:
         self.managed_by = managed_by or ManagedBy()
         self.field_manager = field_manager or client.field_manager
         self._memo = WriteMemo()
-        self._observed_kinds: set[GVK] = set()
+        self._observed_kinds: dict[GVK, asyncio.Future[None]] = {}
         self._deleted_uids: OrderedDict[str, None] = OrderedDict()
 
     async def mark(self, owner: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,12 +240,17 @@ class Applier:
 
     async def _observing(self, gvk: GVK) -> bool:
         """Whether the memo hears of the cache's events for `gvk` (wired on first use of the kind)."""
-        if gvk in self._observed_kinds:
-            return True
         if not isinstance(self.cache, ObservableChildCache):
             return False
-        await self.cache.observe(gvk, self._memo.observed)
-        self._observed_kinds.add(gvk)
+        wiring = self._observed_kinds.get(gvk)
+        if wiring is None:  # children applied together must not wire the same kind twice
+            wiring = self._observed_kinds[gvk] = asyncio.ensure_future(self.cache.observe(gvk, self._memo.observed))
+        try:
+            await asyncio.shield(wiring)
+        except BaseException:
+            if wiring.done() and self._observed_kinds.get(gvk) is wiring:
+                del self._observed_kinds[gvk]  # failed: the next apply of the kind tries again
+            raise
         return True
 
     async def _raise_if_controlled_by_another(
