@@ -34,6 +34,7 @@ from teamop.products.objects import (
     role_binding,
     service,
     service_account,
+    sticky_cookie_annotations,
 )
 from teamop.products.rendered import Rendered
 from teamop.products.sidecar import API_KEY_SECRET_KEYS, chronicle_agent_container
@@ -82,18 +83,6 @@ LAUNCHER_RULES: tuple[dict[str, Any], ...] = (
     policy_rule("batch", ["jobs"], ["get", "create", "update", "patch", "watch", "list", "delete"]),
     policy_rule("metrics.k8s.io", ["pods"], ["get"]),
 )
-
-# Sticky sessions through Traefik, as the reference sets them (harmless with other ingress controllers).
-def _sticky_cookie_annotations(cookie: str) -> dict[str, str]:
-    prefix = "traefik.ingress.kubernetes.io/service.sticky.cookie"
-    return {
-        prefix: "true",
-        f"{prefix}.httponly": "true",
-        f"{prefix}.name": cookie,
-        f"{prefix}.samesite": "none",
-        f"{prefix}.secure": "true",
-    }
-
 
 OWNED_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "ServiceAccount"),
@@ -324,7 +313,7 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
     rendered.add(
         service(site, namespace, COMPONENT,
                 [ServicePort("http", SERVICE_PORT), ServicePort("metrics", config.METRICS_PORT)],
-                annotations=_sticky_cookie_annotations(name)),
+                annotations=sticky_cookie_annotations(name)),
         deployment(workload, replicas),
         pod_disruption_budget(site, namespace, COMPONENT, replicas),
     )

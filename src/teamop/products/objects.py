@@ -96,6 +96,19 @@ class ServicePort:
         return {"name": self.name, "port": self.port, "protocol": "TCP", "targetPort": self.target_port or self.name}
 
 
+def sticky_cookie_annotations(cookie: str) -> dict[str, str]:
+    """Sticky sessions through Traefik under the cookie `cookie`, as the reference sets them (harmless with other
+    ingress controllers)."""
+    prefix = "traefik.ingress.kubernetes.io/service.sticky.cookie"
+    return {
+        prefix: "true",
+        f"{prefix}.httponly": "true",
+        f"{prefix}.name": cookie,
+        f"{prefix}.samesite": "none",
+        f"{prefix}.secure": "true",
+    }
+
+
 def service(
     site: str,
     namespace: str,

@@ -8,7 +8,7 @@ from typing import Any
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
 from teamop.products.context import RenderContext
-from teamop.products.objects import ServicePort, ingress, service
+from teamop.products.objects import ServicePort, ingress, service, sticky_cookie_annotations
 from teamop.products.sidecar import chronicle_agent_container
 from teamop.products.workbench import names, secrets
 from teamop.products.workbench.names import COMPONENT
@@ -28,15 +28,6 @@ COMMAND = ("supervisord",)
 HEALTH_CHECK_PATH = "/health-check"
 # supervisord starts services as root and rserver drops privileges per user, hence not runAsNonRoot.
 CONTAINER_SECURITY_CONTEXT: Mapping[str, Any] = {"allowPrivilegeEscalation": True, "runAsNonRoot": False}
-# Traefik keeps a browser on one replica: Workbench's load balancer then proxies to the user's session.
-STICKY_SESSION_ANNOTATIONS = {
-    "traefik.ingress.kubernetes.io/service.sticky.cookie": "true",
-    "traefik.ingress.kubernetes.io/service.sticky.cookie.httponly": "true",
-    "traefik.ingress.kubernetes.io/service.sticky.cookie.samesite": "none",
-    "traefik.ingress.kubernetes.io/service.sticky.cookie.secure": "true",
-}
-
-
 def replicas(spec: WorkbenchSpec) -> int:
     return 1 if spec.replicas is None else spec.replicas
 
@@ -106,11 +97,9 @@ def server_deployment(spec: WorkbenchSpec, context: RenderContext, parts: PodPar
 
 
 def server_service(site: str, namespace: str) -> dict[str, Any]:
-    annotations = {
-        **STICKY_SESSION_ANNOTATIONS,
-        "traefik.ingress.kubernetes.io/service.sticky.cookie.name": names.server(site),
-    }
-    return service(site, namespace, COMPONENT, [ServicePort("http", names.SERVICE_PORT)], annotations=annotations)
+    # Traefik keeps a browser on one replica: Workbench's load balancer then proxies to the user's session.
+    return service(site, namespace, COMPONENT, [ServicePort("http", names.SERVICE_PORT)],
+                   annotations=sticky_cookie_annotations(names.server(site)))
 
 
 def server_ingress(spec: WorkbenchSpec, site: str, namespace: str) -> dict[str, Any] | None:
