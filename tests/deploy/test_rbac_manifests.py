@@ -11,8 +11,7 @@ import yaml
 from deploy_manifests import CONFIG, find, rendered
 
 from teamop.cli import main
-from teamop.products import connect, flightdeck
-from teamop.products.workbench import rbac as workbench_rbac
+from teamop.products import flightdeck, launcher_templates
 from teamop.rbac import (
     CLUSTER_ROLE,
     GROUP,
@@ -117,8 +116,7 @@ def test_allowed_matches_group_resource_and_verb() -> None:
 
 
 @pytest.mark.parametrize(("product", "rules"), [
-    ("connect", connect.LAUNCHER_RULES),
-    ("workbench", workbench_rbac.LAUNCHER_RULES),
+    ("connect and workbench launcher", launcher_templates.LAUNCHER_RULES),
     ("flightdeck", flightdeck.SITE_READER_RULES),
 ])
 def test_the_operator_holds_every_permission_its_product_roles_grant(

@@ -19,8 +19,8 @@ from typing import Any
 from teamop.api.v1beta1.connect import ConnectSpec
 from teamop.products import connect_config as config
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
-from teamop.products.database import postgres_database
-from teamop.products.launcher_templates import session_data, template_files, template_mounts
+from teamop.products.database import product_postgres_database
+from teamop.products.launcher_templates import LAUNCHER_RULES, session_data, template_files, template_mounts
 from teamop.products.license import CONNECT_LICENSE, license_parts
 from teamop.products.naming import child_name
 from teamop.products.objects import (
@@ -29,7 +29,6 @@ from teamop.products.objects import (
     eks_role_annotations,
     ingress,
     pod_disruption_budget,
-    policy_rule,
     role,
     role_binding,
     service,
@@ -70,19 +69,6 @@ SMTP_KEYS: dict[str, str] = {
     "CONNECT_SMTP_USER": "pub-smtp-user",
     "CONNECT_SMTP_PASSWORD": "pub-smtp-password",
 }
-
-# What the launcher in the server pod does with session Jobs, pods and Services (the reference's rules).
-LAUNCHER_RULES: tuple[dict[str, Any], ...] = (
-    policy_rule("", ["serviceaccounts"], ["list"]),
-    policy_rule("", ["pods/log"], ["get", "watch", "list"]),
-    policy_rule(
-        "", ["pods", "pods/attach", "pods/exec"], ["get", "create", "update", "patch", "watch", "list", "delete"]
-    ),
-    policy_rule("", ["events"], ["watch"]),
-    policy_rule("", ["services"], ["get", "create", "watch", "list", "delete"]),
-    policy_rule("batch", ["jobs"], ["get", "create", "update", "patch", "watch", "list", "delete"]),
-    policy_rule("metrics.k8s.io", ["pods"], ["get"]),
-)
 
 OWNED_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "ServiceAccount"),
@@ -242,18 +228,9 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
         rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pub-license")
     rendered.add(license.secret, claim.pvc)
     if context.database is not None:
-        rendered.add(postgres_database(
-            context.database,
-            site=site,
-            namespace=namespace,
-            component=COMPONENT,
-            workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
-            main_database_credential_secret=(
-                spec.main_database_credential_secret.to_dict() if spec.main_database_credential_secret else None
-            ),
-            site_secret=spec.secret.to_dict() if spec.secret else None,
-            drop_on_teardown=bool(spec.database_config and spec.database_config.drop_on_teardown),
-        ))
+        rendered.add(
+            product_postgres_database(context.database, spec, site=site, namespace=namespace, component=COMPONENT)
+        )
 
     env: list[dict[str, Any]] = []
     if context.database is not None:

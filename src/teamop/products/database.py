@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from teamop.api.v1beta1.product import ProductSpec
 from teamop.products.context import DatabaseTarget, SecretKeyRef
 from teamop.products.naming import child_name, database_identifier
 
@@ -68,3 +69,21 @@ def postgres_database(
         "metadata": {"name": child_name(site, component), "namespace": namespace},
         "spec": spec,
     }
+
+
+def product_postgres_database(
+    target: DatabaseTarget, spec: ProductSpec, *, site: str, namespace: str, component: str
+) -> dict[str, Any]:
+    """The PostgresDatabase of a product CR: its Secrets and teardown choice taken from the product's spec."""
+    return postgres_database(
+        target,
+        site=site,
+        namespace=namespace,
+        component=component,
+        workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
+        main_database_credential_secret=(
+            spec.main_database_credential_secret.to_dict() if spec.main_database_credential_secret else None
+        ),
+        site_secret=spec.secret.to_dict() if spec.secret else None,
+        drop_on_teardown=bool(spec.database_config and spec.database_config.drop_on_teardown),
+    )

@@ -1,4 +1,5 @@
-"""The Posit Job Launcher's Kubernetes templates, shared by Connect and Workbench (both launch session pods).
+"""The Posit Job Launcher's Kubernetes templates and the rules its Role grants, shared by Connect and Workbench
+(both launch session pods).
 
 With templating enabled the launcher builds each session Job and Service from `job.tpl` and `service.tpl`
 (teamop's own, in `templates/`; the `# Version:` header is the template interface version the launcher
@@ -26,6 +27,21 @@ from typing import Any
 
 from teamop.api.v1beta1.common import SessionConfig
 from teamop.products.naming import COMPONENT_LABEL, SITE_LABEL
+from teamop.products.objects import policy_rule
+
+# What the launcher in a Connect or Workbench server pod does with session Jobs, pods and Services (the
+# reference's rules; the product's launcher Role grants exactly these).
+LAUNCHER_RULES: tuple[dict[str, Any], ...] = (
+    policy_rule("", ["serviceaccounts"], ["list"]),
+    policy_rule("", ["pods/log"], ["get", "watch", "list"]),
+    policy_rule(
+        "", ["pods", "pods/attach", "pods/exec"], ["get", "create", "update", "patch", "watch", "list", "delete"]
+    ),
+    policy_rule("", ["events"], ["watch"]),
+    policy_rule("", ["services"], ["get", "create", "watch", "list", "delete"]),
+    policy_rule("batch", ["jobs"], ["get", "create", "update", "patch", "watch", "list", "delete"]),
+    policy_rule("metrics.k8s.io", ["pods"], ["get"]),
+)
 
 JOB_TEMPLATE_FILE = "job.tpl"
 SERVICE_TEMPLATE_FILE = "service.tpl"

@@ -19,7 +19,7 @@ from typing import Any
 from teamop.api.v1beta1.common import SSHKeyConfig
 from teamop.api.v1beta1.packagemanager import PackageManagerSpec
 from teamop.products.context import DatabaseTarget, RenderContext, SecretNeed
-from teamop.products.database import postgres_database
+from teamop.products.database import product_postgres_database
 from teamop.products.gcfg import Gcfg, GcfgValue
 from teamop.products.license import PACKAGE_MANAGER_LICENSE, license_parts
 from teamop.products.naming import child_name
@@ -222,18 +222,9 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
     data = _data_claim(spec, context)
     rendered.add(license.secret, data.pvc if data else None)
     if context.database is not None:
-        rendered.add(postgres_database(
-            context.database,
-            site=site,
-            namespace=namespace,
-            component=COMPONENT,
-            workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
-            main_database_credential_secret=(
-                spec.main_database_credential_secret.to_dict() if spec.main_database_credential_secret else None
-            ),
-            site_secret=spec.secret.to_dict() if spec.secret else None,
-            drop_on_teardown=bool(spec.database_config and spec.database_config.drop_on_teardown),
-        ))
+        rendered.add(
+            product_postgres_database(context.database, spec, site=site, namespace=namespace, component=COMPONENT)
+        )
 
     config_items = [{"key": file, "path": file} for file in rendered.files]
     parts = PodParts.join(

@@ -12,21 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
-from teamop.products.objects import eks_role_annotations, policy_rule, role, role_binding, service_account
+from teamop.products.launcher_templates import LAUNCHER_RULES
+from teamop.products.objects import eks_role_annotations, role, role_binding, service_account
 from teamop.products.workbench import names
 from teamop.products.workbench.names import COMPONENT
-
-LAUNCHER_RULES: tuple[dict[str, Any], ...] = (
-    policy_rule("", ["serviceaccounts"], ["list"]),
-    policy_rule("", ["pods/log"], ["get", "watch", "list"]),
-    policy_rule(
-        "", ["pods", "pods/attach", "pods/exec"], ["get", "create", "update", "patch", "watch", "list", "delete"]
-    ),
-    policy_rule("", ["events"], ["watch"]),
-    policy_rule("", ["services"], ["get", "create", "watch", "list", "delete"]),
-    policy_rule("batch", ["jobs"], ["get", "create", "update", "patch", "watch", "list", "delete"]),
-    policy_rule("metrics.k8s.io", ["pods"], ["get"]),
-)
 
 # IAM role names (EKS IRSA) of the server and the sessions, as the reference names them.
 _SERVER_ROLE_PREFIX = "dev"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
 from teamop.products.context import RenderContext
-from teamop.products.database import postgres_database
+from teamop.products.database import product_postgres_database
 from teamop.products.license import WORKBENCH_LICENSE, license_parts
 from teamop.products.objects import pod_disruption_budget
 from teamop.products.rendered import Rendered
@@ -53,18 +53,7 @@ def render(spec: WorkbenchSpec, context: RenderContext) -> WorkbenchRendered:
     rendered.add(*claims.pvcs)
     if context.database is not None:
         rendered.add(
-            postgres_database(
-                context.database,
-                site=site,
-                namespace=namespace,
-                component=COMPONENT,
-                workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
-                main_database_credential_secret=(
-                    spec.main_database_credential_secret.to_dict() if spec.main_database_credential_secret else None
-                ),
-                site_secret=spec.secret.to_dict() if spec.secret else None,
-                drop_on_teardown=bool(spec.database_config and spec.database_config.drop_on_teardown),
-            )
+            product_postgres_database(context.database, spec, site=site, namespace=namespace, component=COMPONENT)
         )
 
     licence = license_parts(site, namespace, COMPONENT, spec.license, WORKBENCH_LICENSE, context.secrets)
