@@ -1,16 +1,19 @@
-"""Fixtures on real servers: a Kubernetes control plane per test session, a fresh namespace per test, and a
-PostgreSQL server per test session. Nothing here is a mock."""
+"""Fixtures on real servers: a Kubernetes control plane per test session, a fresh namespace per test, a
+PostgreSQL server per test session, and the operator's controllers running in-process against them. Nothing here
+is a mock."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from teamop.testing.controlplane import ControlPlane
+from teamop.testing.operator import OperatorFactory, RunningOperator, SetupFunction, start_operator
 from teamop.testing.postgres import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +51,18 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def operator(controlplane: ControlPlane) -> AsyncIterator[OperatorFactory]:
+    """`await operator([setup, ...], namespaces=...)` runs those controllers until the test ends."""
+    running: list[RunningOperator] = []
+
+    async def start(setups: Sequence[SetupFunction], **options: Any) -> RunningOperator:
+        started = await start_operator(controlplane.kubeconfig, setups, **options)
+        running.append(started)
+        return started
+
+    yield start
+    for started in running:
+        await started.close()
