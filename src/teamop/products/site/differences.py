@@ -26,6 +26,11 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("PodDisruptionBudget", "", "A PodDisruptionBudget exists only above one replica: at one replica "
                "the reference's budget (minAvailable 1) blocks every node drain."),
     Difference("*", "metadata.namespace", "Sites work in any namespace; the Go operator only in `posit-team`."),
+    Difference("ConfigMap", "data.job.tpl.body", "The launcher's Job template is teamop's own text (the "
+               "reference's comes from Posit's Helm chart and may only be test data here); it declares the same "
+               "template version and reads the same session data document (rstudio-library-templates-data.tpl)."),
+    Difference("ConfigMap", "data.service.tpl.body", "The launcher's Service template is teamop's own text, for "
+               "the same reason as job.tpl; same template version, same session data document."),
 )
 
 
