@@ -16,6 +16,7 @@ from teamop.api.v1beta1.workbench import WorkbenchSpec
 from teamop.products.context import RenderContext
 from teamop.products.workbench import names
 from teamop.products.workbench.placeholders import secret_placeholder
+from teamop.products.workbench.placement import sync_placement_constraints
 
 Values = dict[str, Any]
 """One file (or one section of one): key → value, keys as Workbench spells them."""
@@ -63,6 +64,8 @@ class EffectiveConfig:
     supervisord_programs: dict[str, dict[str, Values]] | None = None
     secret_keys: list[str] = field(default_factory=list)
     """Logical secret keys whose placeholders appear in the secret files."""
+    warnings: list[str] = field(default_factory=list)
+    """Parts of the spec left out of the files, for the controller to report."""
 
 
 def auth_type(spec: WorkbenchSpec) -> str:
@@ -73,6 +76,7 @@ def auth_type(spec: WorkbenchSpec) -> str:
 
 def effective_config(spec: WorkbenchSpec, context: RenderContext) -> EffectiveConfig:
     cfg = _from_spec(spec)
+    cfg.warnings += sync_placement_constraints(cfg.kubernetes_profiles, cfg.resource_profiles)
     _apply_server_defaults(cfg)
     _apply_launcher(cfg, spec, context)
     _apply_auth(cfg, spec, context)

@@ -41,6 +41,7 @@ def render(spec: WorkbenchSpec, context: RenderContext) -> WorkbenchRendered:
     configs = config_objects(spec, context, cfg, claims.mounted)
 
     rendered = WorkbenchRendered()
+    rendered.warnings += cfg.warnings
     rendered.files.update(configs.files)
     if configs.secret_template is not None:
         rendered.secret_templates.append(configs.secret_template)
