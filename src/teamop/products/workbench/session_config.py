@@ -43,5 +43,21 @@ def one_per_line(items: list[str]) -> str:
     return "".join(f"{item}\n" for item in items if item) or "\n"
 
 
+# Go's encoding/json, which wrote these files under the reference, escapes these and leaves other text as UTF-8.
+_GO_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
 def json_file(settings: dict[str, Any]) -> str:
-    return json.dumps(settings, sort_keys=True, separators=(",", ":")) + "\n"
+    """Compact JSON with sorted keys, spelled as the reference's files are (integral numbers without `.0`)."""
+    text = json.dumps(_go_numbers(settings), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "".join(_GO_JSON_ESCAPES.get(char, char) for char in text) + "\n"
+
+
+def _go_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _go_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_go_numbers(item) for item in value]
+    return value
