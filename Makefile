@@ -1,7 +1,7 @@
 # The README names these targets. `make test` is what CI runs (.ci/run).
 PYTHON ?= python3
 
-.PHONY: install controlplane lint typecheck unit test dev crds clean
+.PHONY: install controlplane gotemplate lint typecheck unit test dev crds clean
 
 install:  ## the package with its development extras, editable
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -9,13 +9,16 @@ install:  ## the package with its development extras, editable
 controlplane:  ## build (or reuse from ~/.cache/teamop) kube-apiserver, etcd, kwok, ... from Go modules
 	bash hack/build-controlplane.sh
 
+gotemplate:  ## build (or reuse from ~/.cache/teamop) the Go template runner the launcher-template tests execute
+	bash hack/build-gotemplate.sh
+
 lint:
 	$(PYTHON) -m ruff check src tests bench
 
 typecheck:
 	$(PYTHON) -m mypy --strict src
 
-test: lint typecheck controlplane  ## everything CI runs: lint, type checks, the whole test suite on real servers
+test: lint typecheck controlplane gotemplate  ## everything CI runs: lint, type checks, the whole suite on real servers
 	bash hack/run-tests.sh
 
 unit:  ## the tests that need no server
