@@ -15,7 +15,7 @@ import structlog
 from pydantic import ValidationError
 
 from teamop.api.v1beta1.resource import Resource
-from teamop.controllers.generated import resolve_secrets
+from teamop.controllers.generated import predecessor_secret_name, resolve_secrets
 from teamop.controllers.kinds import (
     CONFIG_MAP,
     DEPLOYMENT,
@@ -71,6 +71,7 @@ class Inputs:
     generated: dict[str, Any] | None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
     values: Mapping[str, str] = field(default_factory=dict, repr=False)
+    key_sources: str | None = None  # the Event text when keys are taken into `-generated` now (no values)
 
 
 class ProductReconciler:
@@ -100,10 +101,14 @@ class ProductReconciler:
             return await self._failed(obj, conditions, "SecretKeyMissing", str(missing))
         # The generated Secret first: the database and the workload read it.
         desired = [*([inputs.generated] if inputs.generated else []), *objects]
+        # The Go operator's key Secret is read, never deleted, even when it names the product as its controller.
+        predecessor = (SECRET, request.namespace, predecessor_secret_name(request.name, self.kind.component))
         try:
-            await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS)
+            await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS, keep=[predecessor])
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
+        if inputs.key_sources:
+            self.manager.events.record(obj, "Normal", "SecretKeysTaken", inputs.key_sources)
         for reason, message in inputs.problems:
             self.manager.events.record(obj, "Warning", reason, message)
         return await self._write_status(obj, spec, inputs, rendered, conditions)
@@ -127,7 +132,7 @@ class ProductReconciler:
                 problems.append(database_problem)
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
                                  database=database, operator_image=self.operator_image)
-        return Inputs(context, resolved.generated, problems, resolved.values)
+        return Inputs(context, resolved.generated, problems, resolved.values, resolved.note)
 
     def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL

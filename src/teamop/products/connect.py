@@ -92,7 +92,7 @@ def _uses_smtp(spec: ConnectSpec) -> bool:
 
 
 def secret_needs(spec: ConnectSpec) -> list[SecretNeed]:
-    needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key")]
+    needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key", predecessor_key="key")]
     if config.auth_provider(spec.auth) == "oauth2":
         needs.append(SecretNeed(CLIENT_SECRET_KEY, generate=False))
     if spec.chronicle_sidecar_product_api_key_enabled:

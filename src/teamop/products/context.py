@@ -72,8 +72,9 @@ class RenderContext:
 
 @dataclass(frozen=True)
 class SecretNeed:
-    """A secret value a product needs. When the site secret lacks `key`, the controller generates one of
-    `kind` once into `<site>-<component>-generated` under the same key and never regenerates it."""
+    """A secret value a product needs. When the site secret lacks `key`, the controller takes the Go operator's
+    value (`predecessor_key`) or generates one of `kind`, once, into `<site>-<component>-generated` under the same
+    key and never regenerates it."""
 
     key: str
     kind: str = "password"  # "password" (URL-safe random text) | "hex-key" (64 hex chars) | "rsa-private-key"
@@ -81,3 +82,8 @@ class SecretNeed:
     """False: a value only another system can issue (an OIDC client secret, an API key, SMTP settings, a
     licence). Resolve it when the site secret has the key, never generate it; renderers leave out what needs
     an unresolved key."""
+    predecessor_key: str | None = None
+    """The key under which the Go operator's `<site>-<component>-key` Secret holds this value, if it made one:
+    taken over (before teamop's own generated value) so that a migrated product keeps its key."""
+    predecessor_public_key: str | None = None
+    """For an rsa-private-key: the key of the matching public key in that Secret."""

@@ -104,7 +104,7 @@ def s3_bucket(spec: PackageManagerSpec) -> str | None:
 
 
 def secret_needs(spec: PackageManagerSpec) -> list[SecretNeed]:
-    needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key")]
+    needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key", predecessor_key="key")]
     license = spec.license
     if license is None or (license.type == "KEY" and not license.key) or (
         license.type != "KEY" and not license.existing_secret_name

@@ -31,7 +31,7 @@ import contextlib
 import copy
 import functools
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
@@ -160,7 +160,10 @@ class Applier:
         desired: Iterable[Mapping[str, Any]],
         *,
         owned_kinds: Iterable[GVK],
+        keep: Collection[ObjectKey] = (),
     ) -> ApplyReport:
+        """`keep`: children never deleted though not desired (objects another operator made that the owner's
+        controller only reads)."""
         owner_uid = owner["metadata"]["uid"]
         marked: dict[ObjectKey, dict[str, Any]] = {}
         for item in desired:
@@ -182,7 +185,8 @@ class Applier:
         for gvk in owned_kinds:
             for child in await self.cache.controlled_by(gvk, owner_uid):
                 metadata = child.get("metadata") or {}
-                if (gvk, metadata.get("namespace"), metadata.get("name")) in marked:
+                child_key = (gvk, metadata.get("namespace"), metadata.get("name"))
+                if child_key in marked or child_key in keep:
                     continue
                 if metadata.get("deletionTimestamp") or metadata.get("uid") in self._deleted_uids:
                     continue

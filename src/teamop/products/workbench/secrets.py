@@ -1,5 +1,6 @@
 """The secret values Workbench needs, as `SecretNeed`s: the controller takes each from the site secret when it
-has the key, else generates it once into `<site>-workbench-generated` and keeps it (COMPAT.md "Secrets").
+has the key, else takes the Go operator's from `<site>-workbench-key` or generates it, once, into
+`<site>-workbench-generated` and keeps it (COMPAT.md "Secrets").
 
 Workbench-only keys (not in the reference's site-secret contract) carry the `dev-` prefix of Workbench's keys,
 so a user may still provide them in the site secret.
@@ -48,9 +49,10 @@ def snowflake_enabled(spec: WorkbenchSpec) -> bool:
 
 def secret_needs(spec: WorkbenchSpec) -> list[SecretNeed]:
     needs = [
-        SecretNeed(SECURE_COOKIE_KEY, "hex-key"),
-        SecretNeed(LAUNCHER_KEY, "rsa-private-key"),
-        SecretNeed(TESTUSER_PASSWORD, "password"),
+        SecretNeed(SECURE_COOKIE_KEY, "hex-key", predecessor_key="key"),
+        SecretNeed(LAUNCHER_KEY, "rsa-private-key", predecessor_key="launcher.pem",
+                   predecessor_public_key="launcher.pub"),
+        SecretNeed(TESTUSER_PASSWORD, "password", predecessor_key="testuser-password"),
         SecretNeed(DB_PASSWORD, "password"),
     ]
     # Issued by another system (identity provider, Chronicle, Snowflake, Azure): used when present, never made up.
