@@ -66,9 +66,9 @@ def test_without_s3_the_data_directory_is_on_a_claim() -> None:
     ]
 
 
-def test_azure_files_claims_a_shared_volume_of_the_named_class() -> None:
+def test_azure_files_claims_a_shared_volume_of_the_named_class_under_the_references_name() -> None:
     spec = {**minimal_packagemanager(), "azureFiles": {"storageClassName": "azurefile-csi", "shareSizeGiB": 200}}
-    claim = render(spec).get("PersistentVolumeClaim", "test-packagemanager")["spec"]
+    claim = render(spec).get("PersistentVolumeClaim", "test-packagemanager-azure-files")["spec"]
     assert claim["storageClassName"] == "azurefile-csi"
     assert claim["accessModes"] == ["ReadWriteMany"]
     assert claim["resources"]["requests"]["storage"] == "200Gi"

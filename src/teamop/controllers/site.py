@@ -19,10 +19,12 @@ from teamop.api.v1beta1 import Site
 from teamop.controllers.generated import resolve_secrets
 from teamop.controllers.kinds import (
     CHRONICLE,
+    CONFIG_MAP,
     CONNECT,
     DAEMON_SET,
     FINALIZER,
     FLIGHTDECK,
+    JOB,
     KEYCLOAK,
     NETWORK_POLICY,
     PACKAGE_MANAGER,
@@ -55,8 +57,9 @@ log = structlog.get_logger(__name__)
 
 PRODUCT_KINDS: dict[str, GVK] = {"Connect": CONNECT, "Workbench": WORKBENCH, "PackageManager": PACKAGE_MANAGER,
                                  "Chronicle": CHRONICLE, "Flightdeck": FLIGHTDECK}
+# ConfigMap and Job: the volume source's subdirectory Job and its script.
 OWNED_KINDS = (*PRODUCT_KINDS.values(), DAEMON_SET, NETWORK_POLICY, SERVICE_ACCOUNT, PERSISTENT_VOLUME_CLAIM,
-               POSTGRES_DATABASE, SECRET)
+               POSTGRES_DATABASE, SECRET, CONFIG_MAP, JOB)
 OWNER_ANNOTATION = "posit.team/owner"  # on cluster-scoped objects: `<namespace>/<site>`
 KEYCLOAK_RECHECK_SECONDS = 300.0
 RETRY_SECONDS = 30.0

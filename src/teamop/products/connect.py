@@ -4,9 +4,10 @@ Objects (names as the reference, `<site>` = `context.site`): ServiceAccount `<si
 execution also ServiceAccount `<site>-connect-session` (session pods), Role and RoleBinding `<site>-connect` bound
 to the **server** ServiceAccount (the launcher runs in the server pod) and ConfigMap `<site>-connect-templates`;
 ConfigMap `<site>-connect` (`rstudio-connect.gcfg`, `runtime.yaml`, `launcher.kubernetes.profiles.conf`); the
-data PVC `<site>-connect` (also when the spec has no volume); a licence Secret for a `KEY` licence given in the
-spec; PostgresDatabase `<site>-connect`; Service (http 80 → 3939, metrics 3232); Ingress; Deployment; a
-PodDisruptionBudget when replicas > 1.
+data PVC `<site>-connect` (also when the spec has no volume) and the PVCs of additional volumes marked
+`create` (not the Site's shared directory `<site>-shared`, which the Site creates); a licence Secret for a
+`KEY` licence given in the spec; PostgresDatabase `<site>-connect`; Service (http 80 → 3939, metrics 3232);
+Ingress; Deployment; a PodDisruptionBudget when replicas > 1.
 
 `secret_needs(spec)` lists the site-secret keys the controller must resolve into `context.secrets` before
 rendering.
@@ -37,7 +38,7 @@ from teamop.products.objects import (
 )
 from teamop.products.rendered import Rendered
 from teamop.products.sidecar import API_KEY_SECRET_KEYS, chronicle_agent_container
-from teamop.products.storage import claim_volume, data_claim
+from teamop.products.storage import additional_claims, claim_volume, data_claim
 from teamop.products.workload import (
     ContainerPort,
     HttpProbe,
@@ -227,6 +228,7 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
     if license.missing:
         rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pub-license")
     rendered.add(license.secret, claim.pvc)
+    rendered.add(*additional_claims(site, namespace, COMPONENT, spec.additional_volumes or ()))
     if context.database is not None:
         rendered.add(
             product_postgres_database(context.database, spec, site=site, namespace=namespace, component=COMPONENT)

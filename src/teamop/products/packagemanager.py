@@ -2,9 +2,9 @@
 
 Objects (`<site>` = `context.site`): ServiceAccount `<site>-packagemanager`; ConfigMap `<site>-packagemanager`
 (`rstudio-pm.gcfg`, and `ssh_config` when Git builders have SSH keys); a licence Secret for a `KEY` licence given
-in the spec; the data PVC (none when packages live in S3; on the Azure Files class when `azureFiles` is set);
-PostgresDatabase `<site>-packagemanager`; Service (http 80 → 4242); Ingress; Deployment (container `rspm`); a
-PodDisruptionBudget when replicas > 1.
+in the spec; the data PVC (none when packages live in S3; `<site>-packagemanager-azure-files` on the Azure Files
+class when `azureFiles` is set); PostgresDatabase `<site>-packagemanager`; Service (http 80 → 4242); Ingress;
+Deployment (container `rspm`); a PodDisruptionBudget when replicas > 1.
 
 Storage: `spec.config.S3Storage.Bucket` set → `[Storage] Default = s3` and no data volume; else the data
 directory `/var/lib/rstudio-pm` on a PVC. Git builder SSH keys (`gitSSHKeys`, Kubernetes Secrets only) are
@@ -193,7 +193,7 @@ def _data_claim(spec: PackageManagerSpec, context: RenderContext) -> DataClaim |
         return None
     azure = spec.azure_files
     if azure is not None and azure.storage_class_name:
-        name = child_name(site, COMPONENT)
+        name = child_name(site, COMPONENT, "azure-files")  # the reference's name: the share's data is found there
         size = f"{azure.share_size_gib}Gi" if azure.share_size_gib else DEFAULT_DATA_SIZE
         pvc = claim(site, namespace, COMPONENT, name, size=size, access_modes=["ReadWriteMany"],
                     storage_class=azure.storage_class_name)

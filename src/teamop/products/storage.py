@@ -2,12 +2,16 @@
 
 Interface (stable):
 
-- `data_claim(site, namespace, component, volume, name=None, default_size=DEFAULT_DATA_SIZE,
-  default_access_modes=("ReadWriteOnce",)) -> DataClaim` — which claim the workload mounts and the PVC to
-  create, if any. A `volume` naming an existing claim (`pvcName`, `create` not true) creates nothing. Otherwise
-  a PVC `<site>-<component>` (or `name`) is created from the volume's size, access modes, storage class and
-  volume name — and with no `volume` at all, one of `default_size` from the cluster's default storage class
-  (the Go operator crashes there; COMPAT.md).
+- `data_claim(site, namespace, component, volume, name=None, default_size=DEFAULT_VOLUME_SIZE,
+  size_without_volume=DEFAULT_DATA_SIZE, default_access_modes=("ReadWriteOnce",)) -> DataClaim` — which claim
+  the workload mounts and the PVC to create, if any. A `volume` naming an existing claim (`pvcName`, `create` not
+  true) creates nothing. Otherwise a PVC `<site>-<component>` (or `name`) is created from the volume's size
+  (`default_size` when it has none, as the reference), access modes, storage class and volume name — and with no
+  `volume` at all, one of `size_without_volume` from the cluster's default storage class (the Go operator
+  crashes there; COMPAT.md).
+- `additional_claims(site, namespace, component, volumes, default_access_modes=("ReadWriteOnce",))` — the PVCs
+  of the additional volumes marked `create`, except the Site's shared directory `<site>-shared`
+  (`site_shared_claim`), which the Site creates.
 - `claim(site, namespace, component, name, size, access_modes, storage_class=None, volume_name=None)` — a PVC.
 - `claim_volume(volume_name, claim_name, read_only=False)` — the pod volume mounting a claim.
 """
@@ -23,6 +27,11 @@ from teamop.products.naming import child_name, component_labels
 from teamop.products.objects import metadata
 
 DEFAULT_DATA_SIZE = "10Gi"
+"""A product's data claim when its resource has no `volume` at all."""
+DEFAULT_VOLUME_SIZE = "2Gi"
+"""A `volume` without a size: the reference's default for Connect, Workbench and Package Manager."""
+ADDITIONAL_VOLUME_SIZE = "10Gi"
+"""An additional volume without a size, as the reference."""
 
 
 @dataclass(frozen=True)
@@ -67,24 +76,55 @@ def data_claim(
     volume: VolumeSpec | None,
     *,
     name: str | None = None,
-    default_size: str = DEFAULT_DATA_SIZE,
+    default_size: str = DEFAULT_VOLUME_SIZE,
+    size_without_volume: str = DEFAULT_DATA_SIZE,
     default_access_modes: Sequence[str] = ("ReadWriteOnce",),
 ) -> DataClaim:
     claim_name = name or child_name(site, component)
     if volume is not None and volume.pvc_name and volume.create is not True:
         return DataClaim(claim_name=volume.pvc_name, pvc=None)
+    size = (volume.size or default_size) if volume is not None else size_without_volume
     volume = volume or VolumeSpec()
     pvc = claim(
         site,
         namespace,
         component,
         claim_name,
-        size=volume.size or default_size,
+        size=size,
         access_modes=volume.access_modes or default_access_modes,
         storage_class=volume.storage_class_name,
         volume_name=volume.volume_name,
     )
     return DataClaim(claim_name=claim_name, pvc=pvc)
+
+
+def site_shared_claim(site: str) -> str:
+    """The claim of the Site's shared directory, created by the Site (never by a product that mounts it)."""
+    return f"{site}-shared"
+
+
+def additional_claims(
+    site: str,
+    namespace: str,
+    component: str,
+    volumes: Sequence[VolumeSpec],
+    *,
+    default_access_modes: Sequence[str] = ("ReadWriteOnce",),
+) -> list[dict[str, Any]]:
+    return [
+        claim(
+            site,
+            namespace,
+            component,
+            volume.pvc_name,
+            size=volume.size or ADDITIONAL_VOLUME_SIZE,
+            access_modes=volume.access_modes or default_access_modes,
+            storage_class=volume.storage_class_name,
+            volume_name=volume.volume_name,
+        )
+        for volume in volumes
+        if volume.create and volume.pvc_name and volume.pvc_name != site_shared_claim(site)
+    ]
 
 
 def claim_volume(volume_name: str, claim_name: str, *, read_only: bool = False) -> dict[str, Any]:

@@ -60,11 +60,13 @@ def test_the_prepull_daemonset_pulls_each_image_once_unless_disabled() -> None:
 
 
 def test_an_nfs_volume_source_gives_cluster_volumes_and_points_the_products_at_them() -> None:
-    site = spec(connect={}, workbench={}, volumeSource={"type": "nfs", "dnsName": "nfs.example", "volumeId": "/x"})
+    site = spec(connect={}, workbench={}, volumeSource={"type": "nfs", "dnsName": "nfs.example"})
     rendered = render_site("orbit", "team", site, SiteInputs(database=DATABASE))
     assert kinds(rendered.cluster_objects) == [
-        "PersistentVolume/orbit-connect", "PersistentVolume/orbit-workbench",
+        "PersistentVolume/orbit", "PersistentVolume/orbit-connect", "PersistentVolume/orbit-workbench",
         "PersistentVolume/orbit-workbench-shared-storage"]
+    assert [volume["spec"]["nfs"]["path"] for volume in rendered.cluster_objects] == [
+        "/", "/orbit/connect", "/orbit/workbench", "/orbit/workbench-shared-storage"]
     connect = next(o for o in rendered.objects if o["kind"] == "Connect")
     assert connect["spec"]["volume"]["volumeName"] == "orbit-connect"
     assert connect["spec"]["volume"]["storageClassName"] == "orbit-connect-nfs"

@@ -229,8 +229,6 @@ NFS_INPUTS = SiteInputs(
     SITE,
     database_host="postgres.example.test:5432",
     ssl_mode="require",
-    home_volume_name="test-workbench",
-    home_storage_class="test-workbench-nfs",
 )
 
 

@@ -8,12 +8,9 @@ from typing import Any
 from teamop.api.v1beta1 import SiteSpec
 from teamop.products.context import SecretKeyRef
 from teamop.products.site.extras import (
-    cloud_storage_class,
     extra_service_accounts,
     keycloak_objects,
-    nfs_persistent_volumes,
     prepull_daemonset,
-    shared_directory_claim,
 )
 from teamop.products.site.network import network_policies
 from teamop.products.site.products import (
@@ -23,6 +20,12 @@ from teamop.products.site.products import (
     enabled_sections,
     product_host,
     product_resources,
+)
+from teamop.products.site.volumes import (
+    persistent_volumes,
+    shared_directory_claim,
+    storage_problem,
+    subdirectory_objects,
 )
 
 __all__ = ["PRODUCTS", "DatabaseServer", "Notice", "SiteInputs", "SiteRendered", "enabled_sections",
@@ -60,17 +63,18 @@ class SiteRendered:
 
 def render_site(site: str, namespace: str, spec: SiteSpec, inputs: SiteInputs) -> SiteRendered:
     rendered = SiteRendered()
-    rendered.cluster_objects = nfs_persistent_volumes(site, spec)
+    rendered.cluster_objects = persistent_volumes(site, spec)
     shared = shared_directory_claim(site, namespace, spec)
     if shared:
         rendered.objects.append(shared)
+    rendered.objects += subdirectory_objects(site, namespace, spec)
     rendered.objects += extra_service_accounts(site, namespace, spec)
     rendered.objects += product_resources(site, namespace, spec, inputs.database)
     prepull = prepull_daemonset(site, namespace, spec)
     if prepull:
         rendered.objects.append(prepull)
     rendered.objects += network_policies(site, namespace, spec, inputs.database)
-    rendered.notices += _storage_notices(site, spec)
+    rendered.notices += _storage_notices(spec)
     rendered.notices += _chronicle_notices(spec)
     rendered.notices += _auth_notices(spec)
     if spec.keycloak and spec.keycloak.enabled:
@@ -87,15 +91,11 @@ def render_site(site: str, namespace: str, spec: SiteSpec, inputs: SiteInputs) -
     return rendered
 
 
-def _storage_notices(site: str, spec: SiteSpec) -> list[Notice]:
-    storage_class = cloud_storage_class(site, spec)
-    if storage_class is None:
+def _storage_notices(spec: SiteSpec) -> list[Notice]:
+    problem = storage_problem(spec)
+    if problem is None:
         return []
-    return [Notice(
-        "StorageReady", "StorageClassRequired",
-        f"spec.volumeSource.type is {spec.volume_source.type if spec.volume_source else ''}: the products' volumes "
-        f"are claimed from StorageClass {storage_class!r}, which must exist (provisioned by that cloud's CSI driver "
-        "for the file system named in spec.volumeSource); claims stay Pending until it does")]
+    return [Notice("StorageReady", "VolumeSourceIncomplete", problem, warning=True)]
 
 
 def _chronicle_notices(spec: SiteSpec) -> list[Notice]:

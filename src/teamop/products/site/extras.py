@@ -1,5 +1,5 @@
-"""What a Site makes besides product resources: the image pre-pull DaemonSet, extra ServiceAccounts, shared
-storage (PVs for an NFS volume source, the shared-directory claim) and Keycloak."""
+"""What a Site makes besides product resources and storage (`volumes`): the image pre-pull DaemonSet, extra
+ServiceAccounts and Keycloak."""
 
 from __future__ import annotations
 
@@ -9,25 +9,13 @@ from teamop.api.v1beta1 import SiteSpec
 from teamop.products.context import SecretKeyRef
 from teamop.products.database import database_target, postgres_database
 from teamop.products.naming import generated_secret_name
+from teamop.products.site.labels import site_labels
 from teamop.products.site.products import DatabaseServer, enabled_sections
 
-SITE_COMPONENT = "site"
 PREPULL_COMMAND = "while true; do echo 'images pulled. sleeping forever'; sleep infinity; done"
 PREPULL_SLEEPER_IMAGE = "public.ecr.aws/docker/library/busybox"
-DEFAULT_VOLUME_SIZE = "10Gi"
-SHARED_VOLUME_SIZE = "10Gi"
 KEYCLOAK_API_VERSION = "k8s.keycloak.org/v2alpha1"
 KEYCLOAK_USER_KEY = "keycloak-db-user"
-
-
-def site_labels(site: str) -> dict[str, str]:
-    """Labels of objects that belong to the Site as a whole (as the reference: name and component `site`)."""
-    return {
-        "app.kubernetes.io/instance": site,
-        "app.kubernetes.io/name": SITE_COMPONENT,
-        "posit.team/component": SITE_COMPONENT,
-        "posit.team/site": site,
-    }
 
 
 def images_to_prepull(spec: SiteSpec) -> list[str]:
@@ -101,84 +89,6 @@ def extra_service_accounts(site: str, namespace: str, spec: SiteSpec) -> list[di
             metadata["annotations"] = dict(extra.annotations)
         accounts.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata})
     return accounts
-
-
-# --- storage ---------------------------------------------------------------------------------------------------
-# product volume name -> (the product section it belongs to, the product's `volume` it feeds)
-NFS_VOLUMES = (
-    ("connect", "connect"),
-    ("workbench", "workbench"),
-    ("workbench-shared-storage", "workbench"),
-)
-
-
-def nfs_storage_class(pv_name: str) -> str:
-    return f"{pv_name}-nfs"
-
-
-def nfs_persistent_volumes(site: str, spec: SiteSpec) -> list[dict[str, Any]]:
-    """Cluster-scoped PVs on the NFS server of `volumeSource` for the enabled products' volumes. A namespaced
-    Site cannot own them: they carry the Site labels and the Site's finalizer removes them (Retain keeps data)."""
-    source = spec.volume_source
-    if source is None or source.type != "nfs" or not source.dns_name:
-        return []
-    enabled = enabled_sections(spec)
-    base = (source.volume_id or "").rstrip("/")
-    volumes = []
-    for suffix, section in NFS_VOLUMES:
-        if section not in enabled:
-            continue
-        name = f"{site}-{suffix}"
-        size = _product_volume_size(spec, section) if suffix == section else SHARED_VOLUME_SIZE
-        volumes.append({
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": name, "labels": site_labels(site)},
-            "spec": {
-                "capacity": {"storage": size},
-                "accessModes": ["ReadWriteMany"],
-                "persistentVolumeReclaimPolicy": "Retain",
-                "storageClassName": nfs_storage_class(name),
-                "volumeMode": "Filesystem",
-                "nfs": {"server": source.dns_name, "path": f"{base}/{name}"},
-            },
-        })
-    return volumes
-
-
-def _product_volume_size(spec: SiteSpec, section: str) -> str:
-    product = spec.connect if section == "connect" else spec.workbench
-    volume = product.volume if product else None
-    return (volume.size if volume and volume.size else None) or DEFAULT_VOLUME_SIZE
-
-
-def cloud_storage_class(site: str, spec: SiteSpec) -> str | None:
-    """For fsx-zfs and azure-netapp sources: the StorageClass (provisioned by that cloud's CSI driver, which
-    teamop does not install) the products' claims ask for."""
-    source = spec.volume_source
-    if source is None or source.type not in ("fsx-zfs", "azure-netapp"):
-        return None
-    return f"{site}-{source.type}"
-
-
-def shared_directory_claim(site: str, namespace: str, spec: SiteSpec) -> dict[str, Any] | None:
-    """`<site>-shared`, mounted at /mnt/<sharedDirectory> in Connect and Workbench."""
-    if not spec.shared_directory:
-        return None
-    claim_spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteMany"],
-        "resources": {"requests": {"storage": SHARED_VOLUME_SIZE}},
-        "volumeMode": "Filesystem",
-    }
-    storage_class = cloud_storage_class(site, spec)
-    if storage_class:
-        claim_spec["storageClassName"] = storage_class
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolumeClaim",
-        "metadata": {"name": f"{site}-shared", "namespace": namespace, "labels": site_labels(site)},
-        "spec": claim_spec,
-    }
 
 
 # --- Keycloak --------------------------------------------------------------------------------------------------

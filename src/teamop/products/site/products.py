@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
+from teamop.products.site.volumes import product_volume, shared_directory_volume
 
 API_VERSION = "core.posit.team/v1beta1"
 DEFAULT_SCHEDULE_CONCURRENCY = 2
@@ -114,29 +115,6 @@ def _session_pod(site: str, component: str, spec: SiteSpec, service_account: str
     return {"pod": pod}
 
 
-def product_volume(site: str, spec: SiteSpec, section: str) -> dict[str, Any] | None:
-    """The product's `volume`, pointed at the Site's volume source when it has one: the NFS PV of that product
-    (class `<site>-<product>-nfs`), or the cloud source's StorageClass."""
-    product = spec.connect if section == "connect" else spec.workbench
-    volume = (product.volume.to_dict() if product and product.volume else {})
-    source = spec.volume_source
-    if source is None or not source.type:
-        return volume or None
-    pv_name = f"{site}-{section}"
-    shared = {"create": True, "accessModes": ["ReadWriteMany"], **{k: v for k, v in volume.items()
-                                                                  if k in ("size", "readOnly", "mountPath")}}
-    if source.type == "nfs":
-        return {**shared, "volumeName": pv_name, "storageClassName": f"{pv_name}-nfs"}
-    return {**shared, "storageClassName": f"{site}-{source.type}"}
-
-
-def shared_directory_volume(site: str, spec: SiteSpec) -> list[dict[str, Any]]:
-    """The Site's shared directory as an additional volume of Connect and Workbench."""
-    if not spec.shared_directory:
-        return []
-    return [{"create": False, "pvcName": f"{site}-shared", "mountPath": f"/mnt/{spec.shared_directory}"}]
-
-
 def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any]:
     section = spec.connect
     assert section is not None
@@ -160,7 +138,7 @@ def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> 
         "imagePullPolicy": section.image_pull_policy,
         "license": _dump(section.license),
         "volume": product_volume(site, spec, "connect"),
-        "additionalVolumes": shared_directory_volume(site, spec),
+        "additionalVolumes": [volume] if (volume := shared_directory_volume(site, spec)) else None,
         "auth": _dump(section.auth) or {},
         "replicas": section.replicas if section.replicas is not None else 1,
         "nodeSelector": section.node_selector,
@@ -183,13 +161,10 @@ def workbench_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -
     from teamop.products.workbench import SiteInputs as WorkbenchSiteInputs
     from teamop.products.workbench import workbench_spec_from_site
 
-    volume = product_volume(site, spec, "workbench") or {}
     inputs = WorkbenchSiteInputs(
         site_name=site,
         database_host=f"{database.host}:{database.port}" if database else None,
         ssl_mode=database.sslmode if database else None,
-        home_volume_name=volume.get("volumeName"),
-        home_storage_class=volume.get("storageClassName"),
         chronicle_agent_image=chronicle_agent_image(spec),
     )
     result: dict[str, Any] = workbench_spec_from_site(spec, inputs).model_dump(mode="json", by_alias=True,

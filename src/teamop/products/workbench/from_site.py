@@ -48,6 +48,7 @@ from teamop.api.v1beta1.workbench_config import (
     WorkbenchSessionJsonConfig,
     WorkbenchSessionNewlineConfig,
 )
+from teamop.products.site.volumes import product_volume, shared_directory_volume
 from teamop.products.workbench import names
 from teamop.products.workbench.server_config import resource_profile_order
 
@@ -58,7 +59,6 @@ DEFAULT_CPU_REQUEST_RATIO = "0.6"
 DEFAULT_MEMORY_REQUEST_RATIO = "0.8"
 VSCODE_ARGS = "--host=0.0.0.0"
 LAUNCHER_SERVER_USER = "rstudio-server"
-AZURE_NETAPP_MINIMUM_SIZE = "50Gi"
 
 
 def default_resource_profiles() -> dict[str, ResourceProfile]:
@@ -77,10 +77,6 @@ class SiteInputs:
     database_host: str | None = None
     """host:port of the PostgreSQL server (from the admin URL)."""
     ssl_mode: str | None = None
-    home_volume_name: str | None = None
-    """The PV the Site made for the home directories (volumeSource), if any."""
-    home_storage_class: str | None = None
-    """The storage class of that PV, or the class to claim from (fsx, azure)."""
     chronicle_agent_image: str | None = None
     """Set only when Chronicle is enabled and has an agent image (COMPAT.md)."""
 
@@ -101,7 +97,7 @@ def workbench_spec_from_site(site: SiteSpec, inputs: SiteInputs) -> WorkbenchSpe
         secret_config=_secret_config(workbench),
         session_config=_session_config(site, workbench, experimental, name),
         license=workbench.license,
-        volume=_home_volume(site, workbench, inputs),
+        volume=_home_volume(site, name),
         secret_type=site.secret.type if site.secret else None,
         url=f"{workbench.domain_prefix}.{site.domain}",
         parent_url=site.domain,
@@ -296,22 +292,14 @@ def _session_config(
     return SessionConfig(pod=PodConfig(**{key: value for key, value in pod.items() if value is not None}))
 
 
-def _home_volume(site: SiteSpec, workbench: SiteWorkbench, inputs: SiteInputs) -> VolumeSpec | None:
-    source = site.volume_source.type if site.volume_source else None
-    if not source:
-        return workbench.volume
-    volume = workbench.volume.model_copy() if workbench.volume else VolumeSpec()
-    volume.create = True
-    volume.access_modes = ["ReadWriteMany"]
-    volume.volume_name = inputs.home_volume_name
-    volume.storage_class_name = inputs.home_storage_class
-    if source == "azure-netapp":
-        volume.size = AZURE_NETAPP_MINIMUM_SIZE
-    return volume
+def _home_volume(site: SiteSpec, name: str) -> VolumeSpec | None:
+    volume = product_volume(name, site, "workbench")
+    return VolumeSpec.model_validate(volume) if volume is not None else None
 
 
 def _additional_volumes(site: SiteSpec, workbench: SiteWorkbench, name: str) -> list[VolumeSpec] | None:
-    volumes = list(workbench.additional_volumes or [])
-    if site.shared_directory:
-        volumes.append(VolumeSpec(pvc_name=f"{name}-shared", mount_path=f"/mnt/{site.shared_directory}"))
+    """The Site's shared directory first, then Workbench's own, as the reference."""
+    shared = shared_directory_volume(name, site)
+    volumes = [VolumeSpec.model_validate(shared)] if shared is not None else []
+    volumes += workbench.additional_volumes or []
     return volumes or None
