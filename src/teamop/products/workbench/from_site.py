@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from teamop.api.v1beta1.base import ApiModel
 from teamop.api.v1beta1.common import (
     DatabaseConfig,
     PodConfig,
@@ -120,7 +121,8 @@ def workbench_spec_from_site(site: SiteSpec, inputs: SiteInputs) -> WorkbenchSpe
         auth=workbench.auth,
         secret=site.secret,
         workload_secret=site.workload_secret,
-        replicas=1 if workbench.replicas is None else workbench.replicas,
+        # As the reference: 0 (which its API cannot tell from unset) means the default, one.
+        replicas=workbench.replicas or 1,
         non_root=True if experimental.non_root else None,
         dsn_secret=experimental.dsn_secret,
         chronicle_sidecar_product_api_key_enabled=True
@@ -165,9 +167,9 @@ def _config(
             if experimental.launcher_sessions_proxy_timeout_secs is not None
             else DEFAULT_PROXY_TIMEOUT_SECONDS
         ),
-        workbench_api_enabled=api.workbench_api_enabled if api else None,
-        workbench_api_admin_enabled=api.workbench_api_admin_enabled if api else None,
-        workbench_api_super_admin_enabled=api.workbench_api_super_admin_enabled if api else None,
+        workbench_api_enabled=(api.workbench_api_enabled or None) if api else None,
+        workbench_api_admin_enabled=(api.workbench_api_admin_enabled or None) if api else None,
+        workbench_api_super_admin_enabled=(api.workbench_api_super_admin_enabled or None) if api else None,
         launcher_sessions_auto_update=1,
         launcher_sessions_init_container_image_name=workbench.session_init_container_image_name,
         launcher_sessions_init_container_image_tag=workbench.session_init_container_image_tag,
@@ -190,13 +192,13 @@ def _config(
             enabled=vscode.enabled if vscode and vscode.enabled is not None else 1,
             exe=(vscode.exe if vscode else None) or experimental.vs_code_path,
             args=(vscode.args if vscode else None) or vscode_args,
-            session_timeout_kill_hours=vscode.session_timeout_kill_hours if vscode else None,
+            session_timeout_kill_hours=(vscode.session_timeout_kill_hours or None) if vscode else None,
         ),
         logging_conf=LoggingConf(
             all=LoggingSection(
                 log_level="debug" if site.debug else "info",
                 logger_type="stderr",
-                log_message_format="json" if site.log_format == "json" else "pretty",
+                log_message_format="json" if (site.log_format or "").lower() == "json" else "pretty",
             )
         ),
         jupyter_conf=workbench.jupyter_config or JupyterConfig(notebooks_enabled=1, labs_enabled=1),
@@ -218,9 +220,7 @@ def _config(
     session_ini = WorkbenchSessionIniConfig(
         rsession_conf=rsession,
         repos_conf=ReposConf(cran=_cran_repository(site)),
-        positron_conf=PositronConf(
-            **(positron.model_dump(exclude={"extensions", "user_settings"}, exclude_none=True) if positron else {})
-        ),
+        positron_conf=PositronConf(**_set_values(positron, exclude={"extensions", "user_settings"})),
     )
     dcf = None
     if experimental.launcher_env_path:
@@ -256,6 +256,13 @@ def _config(
         ),
         workbench_dcf_config=dcf,
     )
+
+
+def _set_values(model: ApiModel | None, exclude: set[str]) -> dict[str, Any]:
+    """The fields of `model` that hold a value: the reference cannot tell 0 or "" from unset and leaves them out."""
+    if model is None:
+        return {}
+    return {key: value for key, value in model.model_dump(exclude=exclude).items() if value not in (None, 0, "", [])}
 
 
 def _cran_repository(site: SiteSpec) -> str | None:
