@@ -66,7 +66,8 @@ MANAGER_RULES: tuple[Rule, ...] = (
     Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods watched for status"),
     Rule("", ("pods/log",), READ, "granted to session launchers"),
     Rule("", ("events",), ("watch",), "granted to session launchers (they follow their pods' events)"),
-    Rule("batch", ("jobs",), MANAGE, "granted to session launchers (sessions are Jobs)"),
+    Rule("batch", ("jobs",), MANAGE, "granted to session launchers (sessions are Jobs); the operator runs the "
+                                      "subdirectory Job of a Site's NFS or FSx volumeSource"),
     Rule("metrics.k8s.io", ("pods",), ("get",), "granted to session launchers"),
 )
 

@@ -31,6 +31,28 @@ DIFFERENCES: tuple[Difference, ...] = (
                "template version and reads the same session data document (rstudio-library-templates-data.tpl)."),
     Difference("ConfigMap", "data.service.tpl.body", "The launcher's Service template is teamop's own text, for "
                "the same reason as job.tpl; same template version, same session data document."),
+    # Storage (COMPAT.md "Storage"; products/site/volumes.py)
+    Difference("PersistentVolume", "metadata.ownerReferences", "The Site's PersistentVolumes carry its labels but no "
+               "ownerReference (a namespaced owner cannot own a cluster-scoped object; the garbage collector never "
+               "honours it): the Site's finalizer deletes them, and their Retain policy keeps the data."),
+    Difference("PersistentVolume", "", "A volume of a product whose Site section is absent is not made (the "
+               "reference makes Connect's and Workbench's for every Site); the subdirectory Job still creates "
+               "every directory, as the reference's."),
+    Difference("PersistentVolume", "capacity.storage", "A product volume is as large as its claim when the claim "
+               "asks for more than the reference's 10Gi: a volume smaller than its claim never binds."),
+    Difference("Job", "metadata.name", "The subdirectory Job's six-letter suffix follows from the directories it "
+               "creates instead of being random: one Job per list of directories, instead of a new Job at every "
+               "reconcile."),
+    Difference("ConfigMap", "data.subdir-provisioner.sh", "The subdirectory script is teamop's own text with the "
+               "same effect (`mkdir -p` of each argument)."),
+    *(Difference("PersistentVolumeClaim", path, "Without a volume source the shared directory's claim "
+                 "`<site>-shared` (and the additional volume of Connect and Workbench that describes it) comes from "
+                 "the cluster's default class: the reference names a volume and class `<site>-shared` that nothing "
+                 "makes, so its claim never binds.")
+      for path in ("storageClassName", "volumeName")),
+    Difference("PersistentVolumeClaim", "storageClassName", "Workbench's shared storage claim on an FSx for "
+               "OpenZFS Site has its volume's class `<site>-workbench-shared-storage`: the reference asks for "
+               "`<site>-workbench-shared-storage-nfs`, which its own FSx volume never satisfies."),
 )
 
 
