@@ -103,11 +103,12 @@ def test_the_secret_key_is_mounted_from_where_the_context_points() -> None:
     }
 
 
-def test_empty_and_none_auth_mean_password() -> None:
-    for auth in ({}, {"type": ""}, {"type": "none"}):
-        assert "[Authentication]\nProvider = password\n" in render({**minimal_connect(), "auth": auth}).files[
-            "rstudio-connect.gcfg"
-        ]
+def test_empty_and_none_auth_mean_password_connects_default_provider() -> None:
+    for auth in ({}, {"type": ""}, {"type": "none"}, {"type": "password"}):
+        gcfg = render({**minimal_connect(), "auth": auth}).files["rstudio-connect.gcfg"]
+        assert "[Authentication]" not in gcfg, auth
+        assert "[OAuth2]" not in gcfg, auth
+        assert "[SAML]" not in gcfg, auth
 
 
 def test_oidc_takes_the_client_secret_from_the_site_secret_by_environment() -> None:

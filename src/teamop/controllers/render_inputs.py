@@ -17,7 +17,7 @@ from teamop.controllers.kinds import DEPLOYMENT
 from teamop.controllers.secrets import kubernetes_secret_name
 from teamop.products.chronicle import server_url as chronicle_server_url
 from teamop.products.context import ChronicleAgent, RenderContext, SecretKeyRef, SecretNeed
-from teamop.products.database import PASSWORD_KEYS, database_target
+from teamop.products.database import PASSWORD_KEYS, database_target, product_schemas
 from teamop.products.rendered import Rendered
 from teamop.products.workbench.placeholders import fill_secret_template
 from teamop.runtime.kinds import GVK
@@ -101,9 +101,11 @@ def render_context(
     key = password_key(kind)
     target = None
     if key and database is not None:
-        configured_sslmode = getattr(getattr(spec, "database_config", None), "ssl_mode", None)
+        config = getattr(spec, "database_config", None)
+        configured_sslmode = getattr(config, "ssl_mode", None)
         target = database_target(site, kind.component, host=database.host, port=database.port,
-                                 sslmode=configured_sslmode or database.sslmode or "prefer", password=secrets[key])
+                                 sslmode=configured_sslmode or database.sslmode or "prefer", password=secrets[key],
+                                 schemas=product_schemas(kind.component, config))
     return RenderContext(site=site, namespace=namespace, secrets=secrets, database=target,
                          chronicle=chronicle_agent(site, namespace, spec), operator_image=operator_image)
 

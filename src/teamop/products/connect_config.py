@@ -98,9 +98,12 @@ def _user_sections(spec: ConnectSpec) -> dict[str, dict[str, GcfgValue]]:
     return sections
 
 
-def _auth_sections(auth: AuthSpec | None) -> dict[str, dict[str, GcfgValue]]:
+def _auth_sections(auth: AuthSpec | None, debug: bool) -> dict[str, dict[str, GcfgValue]]:
+    """Password authentication is Connect's default and is not written (as the reference); OAuth2 and SAML are."""
     provider = auth_provider(auth)
-    sections: dict[str, dict[str, GcfgValue]] = {"Authentication": {"Provider": provider}}
+    sections: dict[str, dict[str, GcfgValue]] = {}
+    if provider != "password":
+        sections["Authentication"] = {"Provider": provider}
     if auth is None:
         return sections
     mappings: dict[str, GcfgValue] = {
@@ -121,6 +124,7 @@ def _auth_sections(auth: AuthSpec | None) -> dict[str, dict[str, GcfgValue]]:
             "GroupsAutoProvision": auth.groups,
             "GroupsClaim": groups_claim,
             "CustomScope": auth.scopes or None,
+            "Logging": True if debug else None,
         }
     elif provider == "saml":
         attributes: dict[str, GcfgValue] = {
@@ -164,7 +168,7 @@ def connect_gcfg(
     doc.merge(DEFAULTS)
     doc.merge(_user_sections(spec))
     managed: dict[str, Mapping[str, GcfgValue]] = {
-        "Server": {"Address": f"https://{spec.url}" if spec.url else None, "DataDir": DATA_DIR},
+        "Server": {"Address": f"https://{spec.url}" if spec.url else None},
         "Http": {"Listen": f":{HTTP_PORT}"},
         "Metrics": {"PrometheusListen": f":{METRICS_PORT}"},
     }
@@ -172,13 +176,16 @@ def connect_gcfg(
         managed["Database"] = {"Provider": "postgres"}
         managed["Postgres"] = {
             "URL": database.url(database.schemas[0] if database.schemas else None),
-            "InstrumentationURL": database.url(database.schemas[1] if len(database.schemas) > 1 else None),
+            # The last schema: the instrumentation one, or the only one when both are named the same.
+            "InstrumentationURL": database.url(database.schemas[-1] if database.schemas else None),
         }
     else:
         managed["Database"] = {"Provider": "sqlite"}
     if spec.debug:
         managed["Logging"] = {"ServiceLogLevel": "DEBUG"}
-    managed.update(_auth_sections(spec.auth))
+        managed["Server"] = {**managed["Server"], "ProxyHeaderLogging": True}
+        managed["TableauIntegration"] = {"Logging": True}
+    managed.update(_auth_sections(spec.auth, bool(spec.debug)))
     if off_host:
         managed["Launcher"] = _launcher_section(namespace, data_claim)
     else:

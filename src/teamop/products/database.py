@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from teamop.api.v1beta1.common import DatabaseConfig
 from teamop.api.v1beta1.product import ProductSpec
 from teamop.products.context import DatabaseTarget, SecretKeyRef
 from teamop.products.naming import child_name, database_identifier
@@ -28,13 +29,26 @@ PASSWORD_KEYS: dict[str, str] = {
 }
 
 
+def product_schemas(component: str, config: DatabaseConfig | None) -> tuple[str, ...]:
+    """The product's schemas, main one first. Connect's can be renamed (the Site's `databaseSettings` become
+    `databaseConfig.schema` and `.instrumentationSchema`); one schema when both name the same. The other
+    products' are fixed, as in the reference."""
+    defaults = SCHEMAS[component]
+    if config is None or component != "connect":
+        return defaults
+    main, instrumentation = config.schema_ or defaults[0], config.instrumentation_schema or defaults[1]
+    return (main,) if main == instrumentation else (main, instrumentation)
+
+
 def database_target(
-    site: str, component: str, *, host: str, port: int, sslmode: str, password: SecretKeyRef
+    site: str, component: str, *, host: str, port: int, sslmode: str, password: SecretKeyRef,
+    schemas: tuple[str, ...] | None = None,
 ) -> DatabaseTarget:
+    """The product's database; `schemas` defaults to the product's own (SCHEMAS)."""
     name = database_identifier(site, component)
     return DatabaseTarget(
         host=host, port=port, database=name, user=name, sslmode=sslmode, password=password,
-        schemas=SCHEMAS[component],
+        schemas=SCHEMAS[component] if schemas is None else schemas,
     )
 
 

@@ -118,7 +118,7 @@ def packagemanager_gcfg(spec: PackageManagerSpec, database: DatabaseTarget | Non
     if spec.config is not None:
         doc.merge(spec.config.model_dump(by_alias=True, exclude_none=True))
     managed: dict[str, dict[str, GcfgValue]] = {
-        "Server": {"Address": f"https://{spec.url}" if spec.url else None, "DataDir": DATA_DIR},
+        "Server": {"Address": f"https://{spec.url}" if spec.url else None},
         "Http": {"Listen": f":{HTTP_PORT}"},
     }
     if database is not None:

@@ -50,13 +50,22 @@ def test_network_policies_only_at_low_network_trust() -> None:
         "orbit-connect", "orbit-connect-session", "orbit-flightdeck"]
 
 
-def test_the_prepull_daemonset_pulls_each_image_once_unless_disabled() -> None:
-    site = spec(connect={"image": "c:1", "sessionImage": "s:1"}, workbench={"image": "c:1"})
+def test_the_prepull_daemonset_names_each_image_after_its_place_in_the_references_list() -> None:
+    site = spec(connect={"image": "c:1", "sessionImage": "s:1"}, workbench={"image": "c:1"},
+                packageManager={"image": "p:1"})
     prepull = next(o for o in render_site("orbit", "team", site, SiteInputs()).objects if o["kind"] == "DaemonSet")
-    images = [c["image"] for c in prepull["spec"]["template"]["spec"]["initContainers"]]
-    assert images == ["c:1", "s:1"]
+    pulled = [(c["name"], c["image"]) for c in prepull["spec"]["template"]["spec"]["initContainers"]]
+    assert pulled == [("pre-pull-container-0", "c:1"), ("pre-pull-container-2", "c:1"),
+                      ("pre-pull-container-3", "s:1"), ("pre-pull-container-6", "p:1")]
     disabled = spec(connect={"image": "c:1"}, disablePrePullImages=True)
     assert not [o for o in render_site("orbit", "team", disabled, SiteInputs()).objects if o["kind"] == "DaemonSet"]
+
+
+def test_the_prepull_daemonset_tolerates_the_taints_workbench_tolerates() -> None:
+    toleration = {"key": "sessions", "operator": "Exists", "effect": "NoSchedule"}
+    site = spec(workbench={"image": "w:1", "tolerations": [toleration]})
+    prepull = next(o for o in render_site("orbit", "team", site, SiteInputs()).objects if o["kind"] == "DaemonSet")
+    assert prepull["spec"]["template"]["spec"]["tolerations"] == [toleration]
 
 
 def test_an_nfs_volume_source_gives_cluster_volumes_and_points_the_products_at_them() -> None:

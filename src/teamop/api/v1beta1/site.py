@@ -421,15 +421,16 @@ class SiteSpec(ApiModel):
     enable_fqdn_health_checks: bool = True
     """EnableFQDNHealthChecks makes monitoring generate FQDN-based health check targets for the products."""
     package_manager_url: str | None = None
-    """PackageManagerUrl is the Package Manager URL for Workbench; empty means the Site's own Package Manager"""
+    """PackageManagerUrl is the R package repository Connect and Workbench use, as written (e.g.
+    https://pm.example.com/cran/__linux__/jammy/latest); empty means the Site's own Package Manager's CRAN."""
     drop_database_on_tear_down: bool | None = None
     """Drop the products' databases when the Site is deleted."""
     disable_pre_pull_images: bool | None = None
     """Do not run the image pre-pull DaemonSet."""
     debug: bool | None = None
-    """Debug settings for every product."""
+    """Debug settings for every product (Connect's and Chronicle's debug logs, Package Manager's verbose log)."""
     log_format: str | None = None
-    """Log format of the products."""
+    """Log format of the products: `json` (or `JSON`) for JSON logs; text otherwise."""
     connect: SiteConnect | None = None
     workbench: SiteWorkbench | None = None
     package_manager: SitePackageManager | None = None

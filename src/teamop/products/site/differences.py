@@ -26,6 +26,37 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("PodDisruptionBudget", "", "A PodDisruptionBudget exists only above one replica: at one replica "
                "the reference's budget (minAvailable 1) blocks every node drain."),
     Difference("*", "metadata.namespace", "Sites work in any namespace; the Go operator only in `posit-team`."),
+    Difference("Chronicle", "", "Chronicle is deployed only when `spec.chronicle` is present and its `enabled` (a "
+               "teamop field) is not false: the Go operator creates it for every Site."),
+    Difference("Connect", "chronicleImage", "Connect gets the Chronicle agent image only when Chronicle is deployed "
+               "and `agentImage` is set; the reference writes `agentImage` whether Chronicle runs or not."),
+    Difference("PackageManager", "chronicleImage", "Neither operator runs a Chronicle agent next to Package "
+               "Manager: the agent image the reference writes into the PackageManager resource is unused, and "
+               "left out."),
+    Difference("Connect", "sessionConfig.pod.serviceAccountName", "With `spec.connect.experimentalFeatures` "
+               "present but no `sessionServiceAccountName`, sessions keep `<site>-connect-session`: the reference "
+               "then empties the name and sessions run as the namespace's default ServiceAccount."),
+    Difference("Connect", "sessionConfig.pod.imagePullPolicy", "With `spec.connect.experimentalFeatures` present "
+               "but no `sessionImagePullPolicy`, sessions keep Connect's pull policy: the reference then empties it."),
+    *(Difference(kind, path, "`logFormat: json` gives JSON logs as `JSON` does: the reference compares with "
+                 "`JSON` only and writes text logs for the lower-case spelling.")
+      for kind, path in (("Connect", "config.Logging.ServiceLogFormat"),
+                         ("Connect", "config.Logging.AccessLogFormat"),
+                         ("Connect", "config.Logging.AuditLogFormat"),
+                         ("Chronicle", "config.Logging.ServiceLogFormat"))),
+    Difference("ConfigMap", "data.rstudio-connect.gcfg.[Logging] ServiceLogLevel", "With `debug`, Connect's service "
+               "log is raised to DEBUG too; the reference only turns on proxy-header, Tableau and OAuth2 logging."),
+    Difference("ConfigMap", "data.posit-chronicle.gcfg.[LocalStorage]", "With an S3 bucket Chronicle's local "
+               "storage is switched off (`Enabled = false`): it is on by default, and the reference's S3-backed "
+               "Chronicle also writes its data into the container's filesystem, where a restart loses it."),
+    Difference("Flightdeck", "image", "Without `spec.flightdeck.image` teamop runs its own image (`teamop "
+               "flightdeck serve`, the same contract) instead of docker.io/posit/ptd-flightdeck:latest, a tag that "
+               "moves under a running Site."),
+    Difference("Flightdeck", "imagePullPolicy", "teamop's own Flightdeck image keeps the kubelet's default pull "
+               "policy instead of Always: a dev cluster's locally loaded operator image cannot be pulled."),
+    Difference("DaemonSet", "template.spec.imagePullSecrets", "The pre-pull DaemonSet uses the Site's image pull "
+               "secrets: without them a private product image cannot be pre-pulled (the reference's init "
+               "containers wait in ImagePullBackOff)."),
     Difference("ConfigMap", "data.job.tpl.body", "The launcher's Job template is teamop's own text (the "
                "reference's comes from Posit's Helm chart and may only be test data here); it declares the same "
                "template version and reads the same session data document (rstudio-library-templates-data.tpl)."),

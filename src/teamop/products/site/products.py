@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
+from teamop.api.v1beta1.common import FeatureEnabler
+from teamop.api.v1beta1.site import SiteFlightdeck
+from teamop.products import flightdeck
+from teamop.products.site.settings import chronicle_config, compact, connect_config, package_manager_config
 from teamop.products.site.volumes import product_volume, shared_directory_volume
 
 API_VERSION = "core.posit.team/v1beta1"
-DEFAULT_SCHEDULE_CONCURRENCY = 2
 PACKAGE_MANAGER_CRAN_PATH = "/cran/__linux__/jammy/latest"
 
 # Site section (JSON name) -> product kind, component
@@ -60,12 +63,13 @@ def product_host(spec: SiteSpec, section: str) -> str:
     return f"{prefix}.{spec.domain}" if prefix else spec.domain
 
 
-def package_manager_url(spec: SiteSpec) -> str | None:
-    """The Package Manager the other products use: `packageManagerUrl`, else the Site's own (when enabled)."""
+def cran_repository_url(spec: SiteSpec) -> str | None:
+    """The R package repository Connect uses: `packageManagerUrl` as it is (the reference uses it verbatim, as
+    Workbench does), else the CRAN repository of the Site's own Package Manager (when it is deployed)."""
     if spec.package_manager_url:
-        return spec.package_manager_url.rstrip("/")
+        return spec.package_manager_url
     if spec.package_manager is not None:
-        return f"https://{product_host(spec, 'packageManager')}"
+        return f"https://{product_host(spec, 'packageManager')}{PACKAGE_MANAGER_CRAN_PATH}"
     return None
 
 
@@ -80,18 +84,13 @@ def _dump(value: Any) -> Any:
     return value
 
 
-def _compact(values: dict[str, Any]) -> dict[str, Any]:
-    """Drop keys whose value is None or an empty mapping/list."""
-    return {k: v for k, v in values.items() if v is not None and v != {} and v != []}
-
-
 def _site_wide(spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any]:
     """What every server product (Connect, Workbench, Package Manager) takes from the Site."""
     database_config = None
     if database is not None:
         database_config = {"host": f"{database.host}:{database.port}", "sslMode": database.sslmode,
                            "dropOnTeardown": bool(spec.drop_database_on_tear_down)}
-    return _compact({
+    return compact({
         "awsAccountId": spec.aws_account_id,
         "clusterDate": spec.cluster_date,
         "workloadCompoundName": spec.workload_compound_name,
@@ -107,11 +106,21 @@ def _site_wide(spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any
     })
 
 
-def _session_pod(site: str, component: str, spec: SiteSpec, service_account: str | None) -> dict[str, Any]:
-    pod = _compact({
-        "serviceAccountName": service_account or f"{site}-{component}-session",
+def _connect_session_config(site: str, spec: SiteSpec) -> dict[str, Any]:
+    """Connect's session pods: the Site's pull settings and `<site>-connect-session`; the experimental features'
+    session environment, pull policy and service account where they are set."""
+    assert spec.connect is not None
+    experimental = spec.connect.experimental_features
+    pod = compact({
+        "serviceAccountName": (experimental.session_service_account_name if experimental else None)
+        or f"{site}-connect-session",
+        "imagePullPolicy": (experimental.session_image_pull_policy if experimental else None)
+        or spec.connect.image_pull_policy,
         "imagePullSecrets": [{"name": name} for name in spec.image_pull_secrets or []],
+        "env": _dump(experimental.session_env_vars) if experimental else None,
     })
+    # Written as the reference writes them (its unset structs); the launcher templates treat {} as unset.
+    pod.update({"containerSecurityContext": {}, "defaultSecurityContext": {}, "securityContext": {}})
     return {"pod": pod}
 
 
@@ -119,27 +128,19 @@ def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> 
     section = spec.connect
     assert section is not None
     experimental = section.experimental_features
-    repository = package_manager_url(spec)
-    config = _compact({
-        "Applications": {"ScheduleConcurrency": section.schedule_concurrency},
-        "Server": _compact({
-            "LoggedInWarning": section.logged_in_warning,
-            "PublicWarning": section.public_warning,
-            "SenderEmail": experimental.mail_sender if experimental else None,
-            "SenderEmailDisplayName": experimental.mail_display_name if experimental else None,
-            "EmailTo": experimental.mail_target if experimental else None,
-        }),
-        "RPackageRepositories": {name: {"Url": f"{repository}{PACKAGE_MANAGER_CRAN_PATH}"}
-                                 for name in ("CRAN", "RSPM")} if repository else None,
-    })
-    return _compact({
-        **_site_wide(spec, database),
+    site_wide = _site_wide(spec, database)
+    if "databaseConfig" in site_wide and section.database_settings is not None:
+        site_wide["databaseConfig"].update(compact({
+            "schema": section.database_settings.schema_,
+            "instrumentationSchema": section.database_settings.instrumentation_schema,
+        }))
+    resource = compact({
+        **site_wide,
         "image": section.image,
         "imagePullPolicy": section.image_pull_policy,
         "license": _dump(section.license),
         "volume": product_volume(site, spec, "connect"),
         "additionalVolumes": [volume] if (volume := shared_directory_volume(site, spec)) else None,
-        "auth": _dump(section.auth) or {},
         "replicas": section.replicas if section.replicas is not None else 1,
         "nodeSelector": section.node_selector,
         "addEnv": section.add_env,
@@ -150,10 +151,11 @@ def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> 
         "dsnSecret": experimental.dsn_secret if experimental else None,
         "chronicleSidecarProductApiKeyEnabled":
             experimental.chronicle_sidecar_product_api_key_enabled if experimental else None,
-        "sessionConfig": _session_pod(site, "connect", spec,
-                                      experimental.session_service_account_name if experimental else None),
-        "config": config,
+        "sessionConfig": _connect_session_config(site, spec),
+        "config": connect_config(spec, cran_repository_url(spec)),
     })
+    resource["auth"] = _dump(section.auth) or {}
+    return resource
 
 
 def workbench_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> dict[str, Any]:
@@ -177,8 +179,7 @@ def package_manager_spec(site: str, spec: SiteSpec, database: DatabaseServer | N
     assert section is not None
     site_wide = _site_wide(spec, database)
     site_wide.pop("chronicleImage", None)
-    config = _compact({"S3Storage": {"Bucket": section.s3_bucket} if section.s3_bucket else None})
-    return _compact({
+    return compact({
         **site_wide,
         "image": section.image,
         "imagePullPolicy": section.image_pull_policy,
@@ -190,15 +191,14 @@ def package_manager_spec(site: str, spec: SiteSpec, database: DatabaseServer | N
         "url": product_host(spec, "packageManager"),
         "gitSSHKeys": _dump(section.git_ssh_keys),
         "azureFiles": _dump(section.azure_files),
-        "config": config,
+        "config": package_manager_config(site, spec),
     })
 
 
 def chronicle_spec(site: str, spec: SiteSpec) -> dict[str, Any]:
     section = spec.chronicle
     assert section is not None
-    config = _compact({"S3Storage": {"Enabled": True, "Bucket": section.s3_bucket} if section.s3_bucket else None})
-    return _compact({
+    return compact({
         "awsAccountId": spec.aws_account_id,
         "clusterDate": spec.cluster_date,
         "workloadCompoundName": spec.workload_compound_name,
@@ -206,21 +206,27 @@ def chronicle_spec(site: str, spec: SiteSpec) -> dict[str, Any]:
         "nodeSelector": section.node_selector,
         "addEnv": section.add_env,
         "imagePullSecrets": spec.image_pull_secrets,
-        "config": config,
+        "config": chronicle_config(site, spec),
     })
 
 
 def flightdeck_spec(site: str, spec: SiteSpec) -> dict[str, Any]:
-    section = spec.flightdeck
-    return _compact({
+    section = spec.flightdeck or SiteFlightdeck()
+    image = flightdeck.resolve_image(section.image)
+    # The reference pulls its (mutable `latest`) image Always; teamop's own image, used when none is named,
+    # keeps the kubelet's default (a dev cluster's locally loaded operator image cannot be pulled).
+    pull_policy = section.image_pull_policy or ("Always" if image else None)
+    features = section.feature_enabler or FeatureEnabler()
+    return compact({
         "siteName": site,
         "domain": spec.domain,
-        "image": section.image if section else None,
-        "imagePullPolicy": section.image_pull_policy if section else None,
-        "replicas": section.replicas if section and section.replicas is not None else 1,
-        "featureEnabler": _dump(section.feature_enabler) if section else None,
-        "logLevel": section.log_level if section else None,
-        "logFormat": section.log_format if section else None,
+        "image": image,
+        "imagePullPolicy": pull_policy,
+        "port": flightdeck.CONTAINER_PORT,
+        "replicas": section.replicas if section.replicas is not None else 1,
+        "featureEnabler": features.model_dump(mode="json", by_alias=True),
+        "logLevel": section.log_level,
+        "logFormat": section.log_format,
         "ingressClass": spec.ingress_class,
         "ingressAnnotations": spec.ingress_annotations,
         "imagePullSecrets": spec.image_pull_secrets,
