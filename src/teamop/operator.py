@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from teamop.controllers.registry import DEFAULT_OPERATOR_IMAGE, OperatorSettings, controller_names, setup_operator
-from teamop.runtime.client import Client
+from teamop.runtime.client import FIELD_MANAGER, Client
 from teamop.runtime.logging import configure_logging
 from teamop.runtime.manager import LeadershipLost, Manager, own_namespace
 
@@ -85,6 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
             "image Flightdeck runs when a Site names none (teamop's own image serves the landing page)"),
     Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM",
             _seconds),
+    Setting("--take-over-field-managers", "TAKE_OVER_FIELD_MANAGERS", FIELD_MANAGER,
+            "comma-separated field managers whose Update-owned fields of the objects teamop controls are taken over "
+            "(a previous operator's), so the objects end as teamop renders them (empty: none)"),
 )
 LEADER_ELECT_ENV = "LEADER_ELECT"
 _TRUE = ("1", "true", "yes", "on")
@@ -130,6 +133,11 @@ def namespaces_of(value: str | None) -> list[str] | None:
     return names or None
 
 
+def field_managers_of(value: str | None) -> list[str]:
+    """`--take-over-field-managers`: comma-separated names, blanks and repeats ignored."""
+    return list(dict.fromkeys(name.strip() for name in (value or "").split(",") if name.strip()))
+
+
 def default_arguments(**overrides: Any) -> argparse.Namespace:
     """The arguments of `teamop run` with every setting at its built-in default (the environment is not read),
     then `overrides` (by destination name, e.g. `grace_period="10"`)."""
@@ -153,6 +161,7 @@ def build_manager(client: Client, args: argparse.Namespace) -> Manager:
         metrics_addr=_address(args.metrics_bind_address),
         grace_period=float(args.grace_period),
         max_parallel_applies=int(args.max_parallel_applies),
+        take_over_field_managers=field_managers_of(args.take_over_field_managers),
     )
     setup_operator(manager, OperatorSettings(operator_image=args.operator_image,
                                              max_concurrent_reconciles=int(args.max_concurrent_reconciles)))

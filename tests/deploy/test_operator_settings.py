@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from kubernetes_asyncio.client import ApiClient, Configuration
 
 from teamop import operator
 from teamop.cli import main
-from teamop.operator import LEADER_ELECT_ENV, SETTINGS, Setting, namespaces_of
+from teamop.operator import LEADER_ELECT_ENV, SETTINGS, Setting, field_managers_of, namespaces_of
+from teamop.runtime.client import Client
 
 # A value for each setting and what the parsed argument must then be.
 SAMPLES: dict[str, tuple[str, object]] = {
@@ -26,6 +28,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "--burst": ("40", 40),
     "--operator-image": ("registry.example.com/teamop:1.2.3", "registry.example.com/teamop:1.2.3"),
     "--grace-period": ("12", 12.0),
+    "--take-over-field-managers": ("team-operator,manager", "team-operator,manager"),
 }
 IDS = [setting.flag for setting in SETTINGS]
 
@@ -166,3 +169,24 @@ def test_the_built_in_defaults_are_what_teamop_run_parses_with_no_flags() -> Non
 def test_default_arguments_refuse_a_setting_that_does_not_exist() -> None:
     with pytest.raises(TypeError, match="no such setting: graceperiod"):
         operator.default_arguments(graceperiod="10")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", []),
+    (None, []),
+    ("team-operator", ["team-operator"]),
+    (" team-operator, manager ,,team-operator", ["team-operator", "manager"]),
+])
+def test_take_over_field_managers_parsing(value: str | None, expected: list[str]) -> None:
+    assert field_managers_of(value) == expected
+
+
+async def test_the_field_managers_to_take_over_reach_the_applier_and_the_status_writer() -> None:
+    async with Client(ApiClient(Configuration())) as client:
+        default = operator.build_manager(client, operator.default_arguments())
+        chosen = operator.build_manager(client, operator.default_arguments(take_over_field_managers="a, b"))
+        none = operator.build_manager(client, operator.default_arguments(take_over_field_managers=""))
+
+    assert default.applier.take_over_managers == default.status.take_over_managers == ("team-operator",)
+    assert chosen.applier.take_over_managers == chosen.status.take_over_managers == ("a", "b")
+    assert none.applier.take_over_managers == none.status.take_over_managers == ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from teamop.runtime.apply import why_apply
-from teamop.runtime.fieldset import fields_no_longer_desired, leaf_paths, owned_fields
+from teamop.runtime.fieldset import fields_no_longer_desired, leaf_paths, owned_fields, owns_anything, split, union
 
 OWNED = {
     "f:metadata": {"f:labels": {"f:app": {}, "f:tier": {}}},
@@ -115,3 +115,57 @@ def test_why_apply_names_a_removed_setting() -> None:
 
 def test_why_apply_says_absent_for_a_missing_object() -> None:
     assert why_apply(desired_all(), None, "team-operator") == "absent"
+
+
+# -- set operations (the takeover merges a predecessor's fields into ours) -------------------------------------------
+
+
+def test_union_holds_the_fields_of_both_trees() -> None:
+    ours = {"f:spec": {"f:replicas": {}}}
+    theirs = {"f:spec": {"f:paused": {}}, "f:metadata": {"f:labels": {"f:old": {}}}}
+    assert union(ours, theirs) == {"f:spec": {"f:replicas": {}, "f:paused": {}},
+                                   "f:metadata": {"f:labels": {"f:old": {}}}}
+
+
+def test_union_keeps_a_field_owned_as_a_whole_when_the_other_tree_owns_fields_below_it() -> None:
+    # `{}`: the field itself; `{"f:b": {}}`: only b inside it. Both: the field itself ("."), and b.
+    assert union({"f:a": {}}, {"f:a": {"f:b": {}}}) == {"f:a": {".": {}, "f:b": {}}}
+    assert union({"f:a": {"f:b": {}}}, {"f:a": {}}) == {"f:a": {".": {}, "f:b": {}}}
+
+
+def test_union_keeps_keyed_elements_and_their_own_marker() -> None:
+    ours = {"f:env": {'k:{"name":"A"}': {".": {}, "f:name": {}, "f:value": {}}}}
+    theirs = {"f:env": {".": {}, 'k:{"name":"A"}': {".": {}, "f:name": {}}, 'k:{"name":"OLD"}': {".": {}}}}
+    assert union(ours, theirs) == {"f:env": {".": {}, 'k:{"name":"A"}': {".": {}, "f:name": {}, "f:value": {}},
+                                             'k:{"name":"OLD"}': {".": {}}}}
+
+
+def test_union_does_not_change_its_inputs() -> None:
+    ours = {"f:a": {}}
+    union(ours, {"f:a": {"f:b": {}}})
+    assert ours == {"f:a": {}}
+
+
+def test_split_takes_a_subtree_out_and_drops_the_parent_it_emptied() -> None:
+    tree = {"f:metadata": {"f:finalizers": {".": {}, 'v:"example.dev/f"': {}}}, "f:spec": {"f:x": {}}}
+    rest, taken = split(tree, [("f:metadata", "f:finalizers")])
+    assert rest == {"f:spec": {"f:x": {}}}
+    assert taken == {"f:metadata": {"f:finalizers": {".": {}, 'v:"example.dev/f"': {}}}}
+
+
+def test_split_keeps_the_siblings_and_the_parents_own_ownership() -> None:
+    tree = {"f:metadata": {".": {}, "f:labels": {"f:a": {}}, "f:finalizers": {'v:"f"': {}}}}
+    rest, taken = split(tree, [("f:metadata", "f:finalizers")])
+    assert rest == {"f:metadata": {".": {}, "f:labels": {"f:a": {}}}}
+    assert taken == {"f:metadata": {"f:finalizers": {'v:"f"': {}}}}
+
+
+def test_split_of_a_path_the_tree_does_not_have_takes_nothing() -> None:
+    tree = {"f:spec": {"f:x": {}}}
+    assert split(tree, [("f:metadata", "f:finalizers")]) == (tree, {})
+
+
+def test_a_tree_of_bare_parents_owns_nothing() -> None:
+    assert not owns_anything({})
+    assert owns_anything({"f:metadata": {"f:finalizers": {'v:"f"': {}}}})
+    assert owns_anything({"f:spec": {}})

@@ -66,3 +66,20 @@ def test_entries_expire() -> None:
     memo.expect_create(KEY)
     memo.remember(KEY, None, obj("1"))
     assert memo.current(KEY, None) is None
+
+
+def test_a_write_in_several_requests_stands_in_while_the_cache_shows_any_version_it_went_through() -> None:
+    # a takeover read the object again ("2", someone else's change), patched it ("3"), then applied ("4")
+    memo = WriteMemo()
+    memo.remember(KEY, obj("1"), obj("4"), passed=[obj("2"), obj("3")])
+    assert memo.current(KEY, obj("2")) == obj("4")
+    assert memo.current(KEY, obj("3")) == obj("4")
+    assert memo.current(KEY, obj("1")) == obj("4")
+    assert memo.current(KEY, obj("5")) == obj("5")
+
+
+def test_a_last_request_that_changed_nothing_leaves_the_earlier_requests_version_as_the_written_one() -> None:
+    memo = WriteMemo()
+    memo.remember(KEY, obj("1"), obj("3"), passed=[obj("3")])  # the apply after the takeover was a no-op
+    assert memo.current(KEY, obj("1")) == obj("3")
+    assert memo.current(KEY, obj("3")) == obj("3")

@@ -6,7 +6,9 @@
    - it is absent (the apply creates it: one request),
    - the live object does not contain it (`compare.is_subset`: server defaults and other managers' fields are
      ignored), or
-   - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them;
+   - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them, or
+   - a previous operator's field manager (`take_over`) owns fields through Update: they are first moved to our
+     manager (`takeover`, once per object), so that the apply removes those we do not set;
 3. deletes the owner's children of `owned_kinds` that are no longer desired (found by controller-owner UID).
 
 What it wrote is remembered until the cache has seen it (`writememo`; creates too, when the cache can tell its
@@ -16,6 +18,10 @@ Desired objects are applied phase by phase (`applyorder`: what others refer to, 
 workloads and custom resources), up to `max_parallel` objects of a phase at a time, in the order given when
 `max_parallel` is 1. A failure stops before the next phase; the first failure is raised once the objects already
 started are done. Deletes start once every apply succeeded.
+
+Fields the API server will not change (a claim's storage class, a workload's selector: `immutable`) keep their
+live values; the report lists each such field the desired object wanted otherwise (`kept`), on every call, so the
+owner's status can keep saying so. The object is never deleted to change them.
 
 A converged owner therefore costs no write at all. Objects controlled by another owner are never written: the
 apply raises `OwnershipConflict` naming the object and its controller. Objects with no controller are adopted.
@@ -41,7 +47,8 @@ from teamop.runtime.applyorder import in_phases
 from teamop.runtime.client import Client
 from teamop.runtime.compare import differences, normalise_secret
 from teamop.runtime.errors import Conflict, Invalid, NotFound
-from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields
+from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields, union
+from teamop.runtime.immutable import keep_immutable
 from teamop.runtime.kinds import GVK, gvk_of
 from teamop.runtime.ownership import (
     ManagedBy,
@@ -50,6 +57,7 @@ from teamop.runtime.ownership import (
     controller_reference,
     describe,
 )
+from teamop.runtime.takeover import has_fields_to_take_over, predecessor_fields, take_over
 from teamop.runtime.writememo import WriteMemo
 
 log = structlog.get_logger(__name__)
@@ -82,6 +90,8 @@ class ApplyReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Immutable fields whose live value was kept although the desired object differs (object, path, values)."""
 
     @property
     def writes(self) -> int:
@@ -97,10 +107,17 @@ def key_of(obj: Mapping[str, Any]) -> ObjectKey:
     return gvk_of(obj), metadata.get("namespace"), metadata["name"]
 
 
-def why_apply(desired: Mapping[str, Any], live: Mapping[str, Any] | None, field_manager: str) -> str | None:
+def why_apply(
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any] | None,
+    field_manager: str,
+    take_over_managers: Collection[str] = (),
+) -> str | None:
     """Why `desired` must be applied over `live`, or None when the live object already is as desired."""
     if live is None:
         return "absent"
+    if has_fields_to_take_over(live, take_over_managers):
+        return "previous operator owns fields"
     differing = differences(desired, live, limit=3)
     if differing:
         return "differs at " + ", ".join(differing)
@@ -121,8 +138,12 @@ class Applier:
         managed_by: ManagedBy | None = None,
         field_manager: str | None = None,
         max_parallel: int = 1,
+        take_over_managers: Collection[str] = (),
     ) -> None:
+        """`take_over_managers`: field managers whose Update entries on our children are taken over (see
+        `takeover`); empty: none."""
         self.client = client
+        self.take_over_managers = tuple(take_over_managers)
         self.max_parallel = max_parallel
         self.cache = cache
         self.managed_by = managed_by or ManagedBy()
@@ -173,13 +194,15 @@ class Applier:
                 raise ValueError(f"{describe(obj)} is desired twice")
             marked[key] = obj
         report = ApplyReport()
-        outcomes: dict[ObjectKey, Outcome] = {}
+        outcomes: dict[ObjectKey, tuple[Outcome, list[str]]] = {}
         for phase in in_phases(marked, lambda key: key[0]):
             done = await self._run_all([functools.partial(self._ensure_one, owner, owner_uid, marked[key], key)
                                         for key in phase])
             outcomes.update(zip(phase, done, strict=True))
         for key, obj in marked.items():
-            getattr(report, outcomes[key]).append(describe(obj))
+            outcome, kept = outcomes[key]
+            getattr(report, outcome).append(describe(obj))
+            report.kept.extend(kept)
         # Deletes only after every desired object is in place (a renamed child exists before the old one goes).
         stale: list[tuple[GVK, Mapping[str, Any]]] = []
         for gvk in owned_kinds:
@@ -214,20 +237,28 @@ class Applier:
 
     async def _ensure_one(
         self, owner: Mapping[str, Any], owner_uid: str, obj: dict[str, Any], key: ObjectKey
-    ) -> Outcome:
+    ) -> tuple[Outcome, list[str]]:
         gvk, namespace, name = key
         cached = await self.cache.get(gvk, name, namespace)
         live = self._memo.current(key, cached)
+        kept: list[str] = []
         if live is not None:
             controller = controller_of(live)
             if controller is not None and controller.get("uid") != owner_uid:
                 raise OwnershipConflict(live, controller, owner)
-        reason = why_apply(obj, live, self.field_manager)
+            owned = union(owned_fields(live, self.field_manager) or {},
+                          predecessor_fields(live, self.take_over_managers))
+            obj, differences_kept = keep_immutable(obj, live, owned)
+            kept = [str(difference) for difference in differences_kept]
+        reason = why_apply(obj, live, self.field_manager, self.take_over_managers)
         if reason is None:
-            return "unchanged"
+            return "unchanged", kept
         if cached is None and await self._observing(gvk):
             self._memo.expect_create(key)
+        taken: list[Mapping[str, Any]] = []
         try:
+            if live is not None and has_fields_to_take_over(live, self.take_over_managers):
+                taken = await take_over(self.client, live, self.take_over_managers, self.field_manager)
             written = await self.client.apply(obj, force=True)
         except Invalid as error:
             self._memo.forget(key)
@@ -238,9 +269,9 @@ class Applier:
         except BaseException:
             self._memo.forget(key)
             raise
-        self._memo.remember(key, cached, written)
+        self._memo.remember(key, cached, written, passed=taken)
         log.info("applied", object=describe(obj), reason=reason)
-        return "created" if live is None else "updated"
+        return ("created" if live is None else "updated"), kept
 
     async def _observing(self, gvk: GVK) -> bool:
         """Whether the memo hears of the cache's events for `gvk` (wired on first use of the kind)."""

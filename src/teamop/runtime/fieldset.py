@@ -5,12 +5,15 @@ fieldsV1 is a tree: `f:<name>` a map field, `k:<json object>` a list element pic
 a set element by value, `i:<n>` a list element by index, and `.` the element itself. Instead of rebuilding the
 desired object's field set — which needs the schema to know which lists are keyed and by what — the owned tree is
 walked against the desired object: the tree itself says how each list is keyed.
+
+A node is owned itself when it is empty (`{}`) or holds `.`; its other keys are the fields below it it owns. The
+set operations (`union`, `split`) keep that encoding, as the API server writes it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 Path = tuple[str, ...]
@@ -91,3 +94,82 @@ def fields_no_longer_desired(fields: Mapping[str, Any], desired: Any) -> list[Pa
 
     walk(fields, desired, ())
     return missing
+
+
+def _is_member(node: Mapping[str, Any]) -> bool:
+    return not node or "." in node
+
+
+def _children(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: child for key, child in node.items() if key != "."}
+
+
+def _node(member: bool, children: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The encoding of a node; None for one that owns nothing (it is left out of its parent)."""
+    if not children:
+        return {} if member else None
+    return {**({".": {}} if member else {}), **children}
+
+
+def union(*trees: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field any of the trees owns (what the server's field set union gives)."""
+    result: dict[str, Any] = {}
+    for tree in trees:
+        for key, child in tree.items():
+            if key == ".":
+                continue
+            child = child if isinstance(child, Mapping) else {}
+            if key not in result:
+                result[key] = _copy(child)
+                continue
+            mine = result[key]
+            merged = _node(_is_member(mine) or _is_member(child), union(_children(mine), _children(child)))
+            result[key] = merged if merged is not None else {}
+    return result
+
+
+def _copy(node: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _copy(child) if isinstance(child, Mapping) else {} for key, child in node.items()}
+
+
+def split(tree: Mapping[str, Any], paths: Iterable[Path]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(`tree` without the subtrees at `paths`, those subtrees alone). A parent left owning nothing is dropped
+    from the first; in the second, parents are only the way down (not owned)."""
+    rest = _copy(tree)
+    taken: dict[str, Any] = {}
+    for path in paths:
+        rest, found = _take(rest, path)
+        taken = union(taken, found)
+    return rest, taken
+
+
+def _take(tree: Mapping[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    step, below = path[0], path[1:]
+    child = tree.get(step)
+    if not isinstance(child, Mapping):
+        return dict(tree), {}
+    rest = {key: value for key, value in tree.items() if key != step}
+    if not below:
+        return rest, {step: _copy(child)}
+    left, found = _take(_children(child), below)
+    kept = _node(_is_member(child), left)
+    if kept is not None:
+        rest[step] = kept
+    found_node = _node(False, found)
+    return rest, ({step: found_node} if found_node is not None else {})
+
+
+def owns_anything(tree: Mapping[str, Any]) -> bool:
+    """Whether the tree owns at least one field (a tree of bare parents owns nothing)."""
+    return any(key != "." and (not isinstance(child, Mapping) or _is_member(child) or owns_anything(child))
+               for key, child in tree.items())
+
+
+def subtree(tree: Mapping[str, Any], path: Path) -> Mapping[str, Any] | None:
+    """The node at `path`, or None when the tree has none there."""
+    node: Any = tree
+    for step in path:
+        if not isinstance(node, Mapping) or step not in node:
+            return None
+        node = node[step]
+    return node if isinstance(node, Mapping) else {}

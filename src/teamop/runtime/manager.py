@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Collection, Iterable
 
 import structlog
 
@@ -69,16 +69,21 @@ class Manager:
         sync_timeout: float | None = 120.0,
         managed_by: ManagedBy | None = None,
         max_parallel_applies: int = 8,
+        take_over_field_managers: Collection[str] | None = None,
     ) -> None:
+        """`take_over_field_managers`: field managers whose Update entries on the objects we apply, and on the
+        status we write, are taken over (see `takeover`); default: our own manager's name, the name a previous
+        operator writing under it used."""
         self.client = client
+        take_over = (client.field_manager,) if take_over_field_managers is None else tuple(take_over_field_managers)
         self.namespaces = namespaces
         self.managed_by = managed_by or ManagedBy()
         self.cache = InformerCache(client)
         self.applier = Applier(
             client, CacheReader(self.cache, namespaces=namespaces, label_selector=self.managed_by.selector),
-            managed_by=self.managed_by, max_parallel=max_parallel_applies,
+            managed_by=self.managed_by, max_parallel=max_parallel_applies, take_over_managers=take_over,
         )
-        self.status = StatusWriter(client)
+        self.status = StatusWriter(client, take_over_managers=take_over)
         self.events = EventRecorder(client, controller=self.managed_by.value)
         self.controllers: list[Controller] = []
         self.grace_period = grace_period

@@ -3,11 +3,14 @@
 The new status is compared with the cached object's (or, while the cache has not caught up with our last write,
 with what that write returned). A write is a server-side apply on `/status` by our field manager, so status
 fields we stop setting are removed as well.
+
+Status fields a previous operator wrote with Update (`take_over_managers`, see `takeover`) are first taken over,
+once per object, so that this write removes those we do not set (the predecessor's entries count as a difference).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import structlog
@@ -17,12 +20,17 @@ from teamop.runtime.compare import differences
 from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields
 from teamop.runtime.kinds import gvk_of
 from teamop.runtime.ownership import describe
+from teamop.runtime.takeover import has_fields_to_take_over, take_over
 from teamop.runtime.writememo import WriteMemo
 
 log = structlog.get_logger(__name__)
 
 
-def status_differs(live: Mapping[str, Any], status: Mapping[str, Any], field_manager: str) -> bool:
+def status_differs(
+    live: Mapping[str, Any], status: Mapping[str, Any], field_manager: str, take_over_managers: Collection[str] = ()
+) -> bool:
+    if has_fields_to_take_over(live, take_over_managers, "status"):
+        return True
     desired = {"status": dict(status)}
     if differences(desired, live, limit=1):
         return True
@@ -31,9 +39,12 @@ def status_differs(live: Mapping[str, Any], status: Mapping[str, Any], field_man
 
 
 class StatusWriter:
-    def __init__(self, client: Client, *, field_manager: str | None = None) -> None:
+    def __init__(
+        self, client: Client, *, field_manager: str | None = None, take_over_managers: Collection[str] = ()
+    ) -> None:
         self.client = client
         self.field_manager = field_manager or client.field_manager
+        self.take_over_managers = tuple(take_over_managers)
         self._memo = WriteMemo()
 
     async def update(self, obj: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
@@ -42,8 +53,11 @@ class StatusWriter:
         key = (gvk_of(obj), metadata.get("namespace"), metadata["name"], "status")
         live = self._memo.current(key, obj)
         assert live is not None
-        if not status_differs(live, status, self.field_manager):
+        if not status_differs(live, status, self.field_manager, self.take_over_managers):
             return False
+        taken: list[Mapping[str, Any]] = []
+        if has_fields_to_take_over(live, self.take_over_managers, "status"):
+            taken = await take_over(self.client, live, self.take_over_managers, self.field_manager, "status")
         body: dict[str, Any] = {
             "apiVersion": obj["apiVersion"],
             "kind": obj["kind"],
@@ -52,6 +66,6 @@ class StatusWriter:
             "status": dict(status),
         }
         written = await self.client.apply(body, force=True, subresource="status")
-        self._memo.remember(key, obj, written)
+        self._memo.remember(key, obj, written, passed=taken)
         log.debug("status written", object=describe(obj))
         return True

@@ -4,7 +4,8 @@ Right after a write the cache still holds the object as it was before; a reconci
 see a difference and write the same thing again. A memo entry remembers the resourceVersion the cache held *before*
 the write and the object the write returned. It is used only while the cache still shows that old version: as soon
 as the cache moves on (our own write arriving, or anyone else's), the cache is the truth again. resourceVersions
-are compared for equality only, as the API contract requires.
+are compared for equality only, as the API contract requires. A write made in several requests (a takeover patch, then
+the apply) passes through versions of its own: while the cache shows one of those, the final object is still ours.
 
 Creates need more: an absent object has no version, and "still absent" cannot be told from "created, then deleted
 before the cache saw either". So a create is remembered only when the memo is told of the cache's events
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 _MAX_ENTRIES = 20000
@@ -35,8 +36,8 @@ def resource_version(obj: Mapping[str, Any] | None) -> str | None:
 
 class WriteMemo:
     def __init__(self, max_entries: int = _MAX_ENTRIES, ttl: float = _TTL_SECONDS) -> None:
-        # key -> (resourceVersion the cache held before the write, or None for a create; written object; when)
-        self._entries: OrderedDict[Hashable, tuple[str | None, Mapping[str, Any], float]] = OrderedDict()
+        # key -> (resourceVersions older than the write — none for a create; written object; when)
+        self._entries: OrderedDict[Hashable, tuple[frozenset[str], Mapping[str, Any], float]] = OrderedDict()
         self._expected: set[Hashable] = set()  # creates in flight whose key has had no cache event since
         self._max_entries = max_entries
         self._ttl = ttl
@@ -51,24 +52,35 @@ class WriteMemo:
         self._expected.discard(key)
         self._entries.pop(key, None)
 
-    def remember(self, key: Hashable, cached_before: Mapping[str, Any] | None, written: Mapping[str, Any]) -> None:
+    def remember(
+        self,
+        key: Hashable,
+        cached_before: Mapping[str, Any] | None,
+        written: Mapping[str, Any],
+        *,
+        passed: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         """Record a write of an object the cache held as `cached_before`. A create (`cached_before` None) is
-        recorded only after `expect_create(key)` and while no event for the key has arrived since."""
+        recorded only after `expect_create(key)` and while no event for the key has arrived since. `passed`: the
+        versions the same write went through before (read or returned by its earlier requests)."""
         before = resource_version(cached_before)
         if before is None:
             if key in self._expected:
                 self._expected.discard(key)
-                self._store(key, None, written)
+                self._store(key, frozenset(), written)
             else:
                 self._entries.pop(key, None)
             return
         if resource_version(written) == before:
             self._entries.pop(key, None)
             return
-        self._store(key, before, written)
+        # the last request may have changed nothing: then the version the earlier one made is the written one
+        versions = (before, *(resource_version(obj) for obj in passed))
+        older = frozenset(v for v in versions if v and v != resource_version(written))
+        self._store(key, older, written)
 
-    def _store(self, key: Hashable, before: str | None, written: Mapping[str, Any]) -> None:
-        self._entries[key] = (before, written, time.monotonic())
+    def _store(self, key: Hashable, older: frozenset[str], written: Mapping[str, Any]) -> None:
+        self._entries[key] = (older, written, time.monotonic())
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
@@ -78,8 +90,9 @@ class WriteMemo:
         entry = self._entries.get(key)
         if entry is None:
             return cached
-        before, written, at = entry
-        if resource_version(cached) == before and time.monotonic() - at < self._ttl:
+        older, written, at = entry
+        version = resource_version(cached)
+        if (version in older if older else version is None) and time.monotonic() - at < self._ttl:
             return written
         del self._entries[key]
         return cached
