@@ -217,3 +217,8 @@ def test_the_keycloak_service_account_has_no_iam_role_without_a_cluster_date() -
     account = next(o for o in render_site("orbit", "team", spec, inputs).objects
                    if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "orbit-keycloak")
     assert "annotations" not in account["metadata"]
+
+
+def test_zero_replicas_mean_one_as_the_go_operator_reads_them() -> None:
+    spec = site_spec(connect={"replicas": 0}, packageManager={"replicas": 0}, flightdeck={"replicas": 0})
+    assert [resource(spec, kind)["replicas"] for kind in ("Connect", "PackageManager", "Flightdeck")] == [1, 1, 1]

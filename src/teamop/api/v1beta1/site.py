@@ -78,7 +78,7 @@ class SiteConnect(ApiModel):
     auth: AuthSpec | None = None
     """How users sign in to Connect."""
     replicas: Replicas | None = None
-    """Connect server pods."""
+    """Connect server pods (0 or unset: one)."""
     node_selector: StringMap | None = None
     """Nodes the Connect server runs on."""
     add_env: StringMap | None = None
@@ -276,7 +276,7 @@ class SitePackageManager(ApiModel):
     volume: VolumeSpec | None = None
     """Package Manager's data volume."""
     replicas: Replicas | None = None
-    """Package Manager pods."""
+    """Package Manager pods (0 or unset: one)."""
     node_selector: StringMap | None = None
     """Nodes Package Manager runs on."""
     add_env: StringMap | None = None
@@ -324,7 +324,7 @@ class SiteFlightdeck(ApiModel):
     image_pull_policy: PullPolicy | None = None
     """ImagePullPolicy controls when the kubelet pulls the image"""
     replicas: Replicas | None = None
-    """Replicas is the number of Flightdeck pods to run"""
+    """Replicas is the number of Flightdeck pods to run (0 or unset: one)"""
     feature_enabler: FeatureEnabler | None = None
     """FeatureEnabler controls which features are enabled in Flightdeck"""
     log_level: LogLevel = "info"

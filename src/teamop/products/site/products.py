@@ -141,7 +141,7 @@ def connect_spec(site: str, spec: SiteSpec, database: DatabaseServer | None) -> 
         "license": _dump(section.license),
         "volume": product_volume(site, spec, "connect"),
         "additionalVolumes": [volume] if (volume := shared_directory_volume(site, spec)) else None,
-        "replicas": section.replicas if section.replicas is not None else 1,
+        "replicas": section.replicas or 1,  # 0 means one, as in the reference
         "nodeSelector": section.node_selector,
         "addEnv": section.add_env,
         "sessionImage": section.session_image,
@@ -185,7 +185,7 @@ def package_manager_spec(site: str, spec: SiteSpec, database: DatabaseServer | N
         "imagePullPolicy": section.image_pull_policy,
         "license": _dump(section.license),
         "volume": _dump(section.volume),
-        "replicas": section.replicas if section.replicas is not None else 1,
+        "replicas": section.replicas or 1,  # 0 means one, as in the reference
         "nodeSelector": section.node_selector,
         "addEnv": section.add_env,
         "url": product_host(spec, "packageManager"),
@@ -223,7 +223,7 @@ def flightdeck_spec(site: str, spec: SiteSpec) -> dict[str, Any]:
         "image": image,
         "imagePullPolicy": pull_policy,
         "port": flightdeck.CONTAINER_PORT,
-        "replicas": section.replicas if section.replicas is not None else 1,
+        "replicas": section.replicas or 1,  # 0 means one, as in the reference
         "featureEnabler": features.model_dump(mode="json", by_alias=True),
         "logLevel": section.log_level,
         "logFormat": section.log_format,
