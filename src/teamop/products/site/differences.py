@@ -62,6 +62,33 @@ DIFFERENCES: tuple[Difference, ...] = (
                "template version and reads the same session data document (rstudio-library-templates-data.tpl)."),
     Difference("ConfigMap", "data.service.tpl.body", "The launcher's Service template is teamop's own text, for "
                "the same reason as job.tpl; same template version, same session data document."),
+    Difference("Workbench", "config.workbench-ini-config.logging.conf.*.log-message-format", "`logFormat: json` "
+               "gives JSON logs as `JSON` does: the reference compares with `JSON` only and writes pretty logs for "
+               "the lower-case spelling its own documentation uses."),
+    Difference("Workbench", "config.workbench-profiles-config.launcher.kubernetes.profiles.conf.*.resource-profiles",
+               "The resource profiles are offered default first, then smallest to largest, as "
+               "launcher.kubernetes.resources.conf lists them; the reference lists them in Go's map order, which "
+               "changes from one reconcile to the next."),
+    Difference("Workbench", "chronicleImage", "Workbench gets the Chronicle agent image only when Chronicle is "
+               "deployed and `agentImage` is set; the reference writes `agentImage` whether Chronicle runs or not."),
+    Difference("Workbench", "sessionConfig.pod.imagePullPolicy", "With `spec.workbench.experimentalFeatures` "
+               "present but no `sessionImagePullPolicy`, sessions keep Workbench's pull policy: the reference then "
+               "empties it."),
+    *(Difference("Workbench", f"config.workbench-ini-config.vscode.conf.{key}", "`spec.workbench.vsCodeConfig` "
+                 "`enabled`, `exe` and `args` are written when set: the reference's API has them but its Site "
+                 "controller ignores them (always `enabled=1`, its own args, `exe` only from "
+                 "`experimentalFeatures.vsCodePath`). Unset, teamop writes the reference's values.")
+      for key in ("enabled", "exe", "args")),
+    Difference("Workbench", "config.workbench-session-ini-config.rsession.conf.default-rsconnect-server", "Without "
+               "a Connect section sessions are offered no publishing server: the reference writes "
+               "`https://.<domain>`, an address that does not exist."),
+    Difference("Workbench", "config.workbench-session-ini-config.repos.conf.CRAN", "Without a Package Manager "
+               "section or `packageManagerUrl` sessions keep R's own CRAN setting: the reference writes "
+               "`https://.<domain>/cran/__linux__/jammy/latest`, an address that does not exist."),
+    Difference("ConfigMap", "data.rserver.conf.auth-saml-sp-attribute-username", "With SAML sign-in and "
+               "`auth.samlUsernameAttribute` set, Workbench takes the user name from that attribute (as Connect "
+               "does); the reference reads only `auth.usernameClaim` for Workbench, which teamop still uses when "
+               "`samlUsernameAttribute` is unset."),
     # Storage (COMPAT.md "Storage"; products/site/volumes.py)
     Difference("PersistentVolume", "metadata.ownerReferences", "The Site's PersistentVolumes carry its labels but no "
                "ownerReference (a namespaced owner cannot own a cluster-scoped object; the garbage collector never "
