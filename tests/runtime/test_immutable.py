@@ -15,6 +15,7 @@ from teamop.runtime.cachereader import CacheReader
 from teamop.runtime.client import Client
 from teamop.runtime.immutable import keep_immutable
 from teamop.runtime.kinds import GVK
+from teamop.runtime.ownership import ManagedBy
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import toy
 
@@ -203,3 +204,23 @@ async def test_a_claim_adopted_with_another_storage_class_is_left_as_it_is_and_r
     again = await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
     assert again.kept == [expected]  # said on every reconcile, so the owner's condition stays
     assert client.requests.writes() == writes
+
+
+@pytest.mark.controlplane
+async def test_a_claim_outside_the_caches_selector_is_adopted_as_it_is_and_reported(
+    namespace: str, client: Client, cache: InformerCache
+) -> None:
+    owner = await client.create(toy("owner", namespace), field_manager="test-setup")
+    before = await client.create(in_namespace(claim(storage_class="other", size="1Gi"), namespace),
+                                 field_manager="kubectl-create")  # no managed-by label: the cache does not see it
+    selector = ManagedBy().selector
+    applier = Applier(client, CacheReader(cache, namespaces=namespace, label_selector=selector))
+    desired = in_namespace(claim(storage_class="standard", size="1Gi"), namespace)
+
+    report = await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
+
+    assert [k.split(":")[0] for k in report.kept] == [f"PersistentVolumeClaim {namespace}/data spec.storageClassName"]
+    live = await client.get(PERSISTENT_VOLUME_CLAIM, "data", namespace)
+    assert live["metadata"]["uid"] == before["metadata"]["uid"]
+    assert live["spec"] == before["spec"]
+    assert live["metadata"]["labels"] == ManagedBy().labels()

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from teamop.api.v1beta1.resource import Resource
 from teamop.controllers.generated import predecessor_secret_name, resolve_secrets
+from teamop.controllers.kept import report_kept_fields
 from teamop.controllers.kinds import (
     CONFIG_MAP,
     DEPLOYMENT,
@@ -104,9 +105,11 @@ class ProductReconciler:
         # The Go operator's key Secret is read, never deleted, even when it names the product as its controller.
         predecessor = (SECRET, request.namespace, predecessor_secret_name(request.name, self.kind.component))
         try:
-            await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS, keep=[predecessor])
+            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS,
+                                                                keep=[predecessor])
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
+        report_kept_fields(self.manager, obj, conditions, report.kept)
         if inputs.key_sources:
             self.manager.events.record(obj, "Normal", "SecretKeysTaken", inputs.key_sources)
         for reason, message in inputs.problems:

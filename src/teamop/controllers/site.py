@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from teamop.api.v1beta1 import Site
 from teamop.controllers.generated import resolve_secrets
+from teamop.controllers.kept import report_kept_fields
 from teamop.controllers.kinds import (
     CHRONICLE,
     CONFIG_MAP,
@@ -107,10 +108,11 @@ class SiteReconciler:
         desired = [*rendered.objects, *([generated] if generated else [])]
         owned = [*OWNED_KINDS, *([KEYCLOAK] if inputs.keycloak_crd_installed else [])]
         try:
-            await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
-            await self._ensure_cluster_objects(obj, rendered.cluster_objects)
+            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
+            kept = [*report.kept, *await self._ensure_cluster_objects(obj, rendered.cluster_objects)]
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
+        report_kept_fields(self.manager, obj, conditions, kept)
         for notice in rendered.notices:
             conditions.set(notice.condition, notice.status, notice.reason, notice.message)
             if notice.warning:
@@ -166,16 +168,17 @@ class SiteReconciler:
         return installed
 
     # --- cluster-scoped objects ------------------------------------------------------------------------------
-    async def _ensure_cluster_objects(self, obj: Obj, desired: list[dict[str, Any]]) -> None:
+    async def _ensure_cluster_objects(self, obj: Obj, desired: list[dict[str, Any]]) -> list[str]:
+        """Apply the cluster-scoped objects and delete those no longer desired; returns the immutable fields kept."""
         owner = _owner_key(obj)
         for item in desired:
             item["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = owner
-        if desired:
-            await self.manager.applier.ensure_children(obj, desired, owned_kinds=())
+        kept = (await self.manager.applier.ensure_children(obj, desired, owned_kinds=())).kept if desired else []
         wanted = {item["metadata"]["name"] for item in desired}
         for volume in self._cluster_objects_of(obj):
             if volume["metadata"]["name"] not in wanted:
                 await self._delete_volume(volume)
+        return kept
 
     def _cluster_objects_of(self, obj: Obj) -> list[Obj]:
         owner = _owner_key(obj)

@@ -241,6 +241,34 @@ class Applier:
         gvk, namespace, name = key
         cached = await self.cache.get(gvk, name, namespace)
         live = self._memo.current(key, cached)
+        try:
+            return await self._converge(owner, owner_uid, obj, key, cached, live)
+        except Invalid as error:
+            if live is not None:
+                raise
+            # The cache may not hold the object (its labels may not match the cache's selector): the server then
+            # refuses a second controller reference, or a change of a field it does not allow to change. Read it:
+            # say who controls it, or adopt it as it is.
+            try:
+                existing = await self.client.get(gvk, name, namespace)
+            except NotFound:
+                raise error from None
+            controller = controller_of(existing)
+            if controller is not None and controller.get("uid") != owner_uid:
+                raise OwnershipConflict(existing, controller, owner) from error
+            return await self._converge(owner, owner_uid, obj, key, None, existing)
+
+    async def _converge(
+        self,
+        owner: Mapping[str, Any],
+        owner_uid: str,
+        obj: dict[str, Any],
+        key: ObjectKey,
+        cached: Mapping[str, Any] | None,
+        live: Mapping[str, Any] | None,
+    ) -> tuple[Outcome, list[str]]:
+        """Apply `obj` unless `live` (None: absent) already is as desired; returns the outcome and the immutable
+        fields kept."""
         kept: list[str] = []
         if live is not None:
             controller = controller_of(live)
@@ -253,6 +281,7 @@ class Applier:
         reason = why_apply(obj, live, self.field_manager, self.take_over_managers)
         if reason is None:
             return "unchanged", kept
+        gvk = key[0]
         if cached is None and await self._observing(gvk):
             self._memo.expect_create(key)
         taken: list[Mapping[str, Any]] = []
@@ -260,12 +289,6 @@ class Applier:
             if live is not None and has_fields_to_take_over(live, self.take_over_managers):
                 taken = await take_over(self.client, live, self.take_over_managers, self.field_manager)
             written = await self.client.apply(obj, force=True)
-        except Invalid as error:
-            self._memo.forget(key)
-            # The cache may not hold the object (its labels may not match the cache's selector): the server then
-            # refuses a second controller reference. Say who controls it.
-            await self._raise_if_controlled_by_another(owner, owner_uid, key, error)
-            raise
         except BaseException:
             self._memo.forget(key)
             raise
@@ -287,18 +310,6 @@ class Applier:
                 del self._observed_kinds[gvk]  # failed: the next apply of the kind tries again
             raise
         return True
-
-    async def _raise_if_controlled_by_another(
-        self, owner: Mapping[str, Any], owner_uid: str, key: ObjectKey, error: Invalid
-    ) -> None:
-        gvk, namespace, name = key
-        try:
-            live = await self.client.get(gvk, name, namespace)
-        except NotFound:
-            return
-        controller = controller_of(live)
-        if controller is not None and controller.get("uid") != owner_uid:
-            raise OwnershipConflict(live, controller, owner) from error
 
     async def _delete(self, gvk: GVK, child: Mapping[str, Any]) -> None:
         metadata = child["metadata"]
