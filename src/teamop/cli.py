@@ -135,6 +135,22 @@ def _add_status(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]
     parser.set_defaults(command=status)
 
 
+def diff(args: argparse.Namespace) -> int:
+    """Show what teamop would change on the live cluster (server-side dry runs); exit 0 only when nothing."""
+    from teamop.cli_diff import diff_command
+
+    return diff_command(args)
+
+
+def _add_diff(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from teamop.cli_diff import add_arguments
+
+    parser = subcommands.add_parser("diff", help="show what teamop would create, change, adopt and delete for a "
+                                                 "Site on the live cluster, writing nothing")
+    add_arguments(parser)
+    parser.set_defaults(command=diff)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -144,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_flightdeck(subcommands)
     _add_render(subcommands)
     _add_status(subcommands)
+    _add_diff(subcommands)
     _add_dev(subcommands)
     return parser
 

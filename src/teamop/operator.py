@@ -102,14 +102,24 @@ def _flag(value: str) -> bool:
     raise ValueError(f"{LEADER_ELECT_ENV}={value!r}: expected true or false")
 
 
+def add_setting(parser: argparse.ArgumentParser, setting: Setting) -> None:
+    """`setting` as a flag whose default comes from its environment variable when that is set."""
+    default = os.environ.get(setting.env, setting.default)
+    shown = f" (default: {setting.default})" if setting.default not in (None, "") else ""
+    parser.add_argument(setting.flag, default=default, type=setting.type,
+                        help=f"{setting.help}{shown} [${setting.env}]".replace("%", "%%"))
+
+
+def setting(flag: str) -> Setting:
+    """The `teamop run` setting of `flag` (other commands take some of them too)."""
+    return next(s for s in SETTINGS if s.flag == flag)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `teamop run`; each takes its default from its environment variable when that is set (argparse
     converts and checks an environment value as it does a flag's, so a bad one is reported the same way)."""
     for setting in SETTINGS:
-        default = os.environ.get(setting.env, setting.default)
-        shown = f" (default: {setting.default})" if setting.default not in (None, "") else ""
-        parser.add_argument(setting.flag, default=default, type=setting.type,
-                            help=f"{setting.help}{shown} [${setting.env}]".replace("%", "%%"))
+        add_setting(parser, setting)
     try:
         default_election = _flag(os.environ.get(LEADER_ELECT_ENV, "false"))
     except ValueError as error:

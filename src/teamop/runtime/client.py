@@ -87,6 +87,8 @@ class Client:
     """Get, list, watch, create, apply, patch, replace and delete any kind; typed errors from `errors`.
 
     Writes send `fieldManager` (default "team-operator") so every field the operator sets is attributed to it.
+    With `dry_run`, every write is sent with `dryRun=All`: the server checks it and answers with the object as it
+    would be, and stores nothing.
     """
 
     def __init__(
@@ -98,8 +100,10 @@ class Client:
         field_manager: str = FIELD_MANAGER,
         registry: CollectorRegistry | None = None,
         retry: RetryPolicy | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.field_manager = field_manager
+        self.dry_run = dry_run
         self.requests = RequestCounter(registry)
         self._transport = Transport(api_client, counter=self.requests, qps=qps, burst=burst, retry=retry)
         self.kinds = KindRegistry(self._discovery)
@@ -276,7 +280,7 @@ class Client:
         path = resource_path(info, _require_namespace(info, namespace))
         response = await self._transport.request(
             "POST", path, verb="create", resource=info.plural,
-            query=[("fieldManager", field_manager or self.field_manager)],
+            query=self._write_query([("fieldManager", field_manager or self.field_manager)]),
             body=_dumps(obj), content_type="application/json", idempotent=False,
         )
         return _loads(response.body)
@@ -301,7 +305,7 @@ class Client:
         if field_validation:
             query.append(("fieldValidation", field_validation))
         response = await self._transport.request(
-            "PATCH", path, verb="apply", resource=_label(info, subresource), query=query,
+            "PATCH", path, verb="apply", resource=_label(info, subresource), query=self._write_query(query),
             body=_dumps(obj), content_type="application/apply-patch+yaml", idempotent=True,
         )
         return _loads(response.body)
@@ -322,7 +326,7 @@ class Client:
         body = patch if isinstance(patch, bytes) else patch.encode() if isinstance(patch, str) else _dumps(patch)
         response = await self._transport.request(
             "PATCH", path, verb="patch", resource=_label(info, subresource),
-            query=[("fieldManager", field_manager or self.field_manager)],
+            query=self._write_query([("fieldManager", field_manager or self.field_manager)]),
             body=body, content_type=_PATCH_CONTENT_TYPES[patch_type],
             # a JSON patch may append to lists, so it is not safe to send twice
             idempotent=patch_type != "json",
@@ -338,7 +342,7 @@ class Client:
         path = resource_path(info, _require_namespace(info, namespace), name, subresource)
         response = await self._transport.request(
             "PUT", path, verb="update", resource=_label(info, subresource),
-            query=[("fieldManager", field_manager or self.field_manager)],
+            query=self._write_query([("fieldManager", field_manager or self.field_manager)]),
             body=_dumps(obj), content_type="application/json", idempotent=True,
         )
         return _loads(response.body)
@@ -359,9 +363,12 @@ class Client:
         if uid:
             options["preconditions"] = {"uid": uid}
         await self._transport.request(
-            "DELETE", path, verb="delete", resource=info.plural,
+            "DELETE", path, verb="delete", resource=info.plural, query=self._write_query([]),
             body=_dumps(options), content_type="application/json", idempotent=True,
         )
+
+    def _write_query(self, query: Query) -> Query:
+        return [*query, ("dryRun", "All")] if self.dry_run else query
 
 
 def _label(info: ResourceInfo, subresource: str | None) -> str:
