@@ -43,8 +43,10 @@ def workload(kind: str, **spec: Any) -> dict[str, Any]:
 
 
 def test_a_claims_storage_class_keeps_its_live_value_and_the_difference_is_reported() -> None:
-    desired, kept = keep_immutable(claim(storage_class="standard"), claim(storage_class="fast", phase="Bound"))
+    rendered = claim(storage_class="standard")
+    desired, kept = keep_immutable(rendered, claim(storage_class="fast", phase="Bound"))
     assert desired["spec"]["storageClassName"] == "fast"
+    assert rendered == claim(storage_class="standard")  # the caller's object is not changed
     assert [str(k) for k in kept] == ['PersistentVolumeClaim ns/data spec.storageClassName: kept "fast", '
                                       'desired "standard"']
 

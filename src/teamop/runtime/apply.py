@@ -274,9 +274,9 @@ class Applier:
             controller = controller_of(live)
             if controller is not None and controller.get("uid") != owner_uid:
                 raise OwnershipConflict(live, controller, owner)
-            owned = union(owned_fields(live, self.field_manager) or {},
-                          predecessor_fields(live, self.take_over_managers))
-            obj, differences_kept = keep_immutable(obj, live, owned)
+            current = live
+            obj, differences_kept = keep_immutable(obj, live, lambda: union(
+                owned_fields(current, self.field_manager) or {}, predecessor_fields(current, self.take_over_managers)))
             kept = [str(difference) for difference in differences_kept]
         reason = why_apply(obj, live, self.field_manager, self.take_over_managers)
         if reason is None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -130,12 +130,13 @@ def _get(obj: Any, path: tuple[str, ...]) -> Any:
 
 
 def _set(obj: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """Set (or, with _ABSENT, remove) the value at `path`, copying the maps on the way: `obj` is a shallow copy of
+    the desired object, whose nested maps must not change."""
     *parents, last = path
     for step in parents:
         child = obj.get(step)
-        if not isinstance(child, dict):
-            child = obj[step] = {}
-        obj = child
+        obj[step] = dict(child) if isinstance(child, Mapping) else {}
+        obj = obj[step]
     if value is _ABSENT:
         obj.pop(last, None)
     else:
@@ -159,18 +160,17 @@ def _same(rule: Immutable, desired: Any, live: Any, live_object: Mapping[str, An
 
 
 def keep_immutable(
-    desired: Mapping[str, Any], live: Mapping[str, Any], owned: Mapping[str, Any] | None = None
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    owned: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], list[Kept]]:
     """`desired` with each immutable field the server would refuse to change set to its live value, and the
-    differences so kept. `owned`: the fieldsV1 our manager owns (after any takeover), which says whether an apply
-    that leaves a field out would remove it."""
+    differences so kept. `owned`: the fieldsV1 our manager owns (after any takeover), or a function giving it when
+    needed; it says whether an apply that leaves a field out would remove it. `desired` itself is not changed."""
     gvk = gvk_of(desired)
-    rules = IMMUTABLE_FIELDS.get((gvk.group, gvk.kind), ())
-    if not rules:
-        return dict(desired), []
-    result = copy.deepcopy(dict(desired))
+    result = dict(desired)
     kept: list[Kept] = []
-    for rule in rules:
+    for rule in IMMUTABLE_FIELDS.get((gvk.group, gvk.kind), ()):
         want, have = _get(desired, rule.path), _get(live, rule.path)
         if not _is_set(have):
             if _is_set(want) and not rule.settable_when_unset:
@@ -178,11 +178,15 @@ def keep_immutable(
                 kept.append(Kept(describe(live), ".".join(rule.path), have, want))
             continue
         if not _is_set(want):
+            if callable(owned):
+                owned = owned()
             if owned is not None and subtree(owned, tuple(f"f:{step}" for step in rule.path)) is not None:
                 _set(result, rule.path, have)
             continue
         if not _same(rule, want, have, live):
             kept.append(Kept(describe(live), ".".join(rule.path), have, want))
-        if rule.same != "storage-request" or not _same(rule, want, have, live):
+            _set(result, rule.path, have)
+        elif rule.same == "contained":
+            # what the server filled in inside is sent back: leaving it out of an atomic value would change it
             _set(result, rule.path, have)
     return result, kept
