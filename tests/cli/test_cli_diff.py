@@ -252,3 +252,45 @@ async def test_a_site_on_nfs_not_yet_reconciled_lists_its_volumes_and_the_finali
     assert f"  create  PersistentVolumeClaim {name}-connect\n" in result.stdout
     listed = controlplane.kubectl("get", "persistentvolumes", "-l", f"posit.team/site={name}", "-o", "name").stdout
     assert listed == ""
+
+
+def env_of(deployment: dict[str, Any] | None, container: str) -> dict[str, Any]:
+    containers = (((deployment or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers", [])
+    return {e["name"]: e.get("value") for c in containers if c["name"] == container for e in c.get("env") or []}
+
+
+async def test_what_the_diff_lists_is_what_teamop_then_does(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    await converged(controlplane, namespace, name, operator, postgres)
+    env = {"spec": {"template": {"spec": {"containers": [
+        {"name": "flightdeck", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]}}}}
+    kubectl_patch(controlplane, namespace, "deployment", f"{name}-flightdeck", env)
+    legacy = {"metadata": {"annotations": {"legacy": "yes"}}, "spec": {"template": {"spec": {"containers": [
+        {"name": "connect", "env": [{"name": "FROM_GO", "value": "1"}]}]}}}}
+    kubectl_patch(controlplane, namespace, "deployment", f"{name}-connect", legacy, "--field-manager=team-operator")
+    controlplane.kubectl("delete", "configmap", f"{name}-connect-templates", "-n", namespace)
+    listed = await diff_writing_nothing(controlplane, namespace, name)
+    assert listed.stdout.splitlines()[1:] == [
+        f"  create  ConfigMap {name}-connect-templates",
+        f"  change  Deployment {name}-flightdeck",
+        '            ~ spec.template.spec.containers[name=flightdeck].env[name=LOG_LEVEL].value: "debug" -> "info"',
+        f"  adopt   Deployment {name}-connect: fields owned by team-operator",
+        '            - metadata.annotations.legacy: "yes"  (owned by team-operator)',
+        '            - spec.template.spec.containers[name=connect].env[name=FROM_GO]: {"name":"FROM_GO","value":"1"}  '
+        "(owned by team-operator)",
+    ]
+
+    await operator([setup_operator], namespaces=namespace)
+
+    def as_listed() -> bool:
+        connect = get(controlplane, "deployment", f"{name}-connect", namespace) or {}
+        return (env_of(get(controlplane, "deployment", f"{name}-flightdeck", namespace), "flightdeck")
+                .get("LOG_LEVEL") == "info"
+                and "FROM_GO" not in env_of(connect, "connect")
+                and "legacy" not in (connect.get("metadata", {}).get("annotations") or {})
+                and get(controlplane, "configmap", f"{name}-connect-templates", namespace) is not None)
+
+    await until(as_listed, timeout=60, what="teamop to make the changes the diff listed")
+    afterwards = await asyncio.to_thread(diff, controlplane, name, "-n", namespace)
+    assert (afterwards.returncode, afterwards.stdout) == (0, f"Site {name} (namespace {namespace}): no changes\n")
