@@ -88,6 +88,7 @@ class SiteReconciler:
         name, namespace = request.name, request.namespace
         database, database_problem = self._database(obj, site)
         inputs = SiteInputs(database=database)
+        generated = None  # Keycloak's `-generated` Secret, when Keycloak is enabled and its CRD installed
         if site.spec.keycloak and site.spec.keycloak.enabled:
             installed = await self._keycloak_installed()
             password = None
@@ -99,8 +100,6 @@ class SiteReconciler:
                 password = resolved.refs[PASSWORD_KEYS["keycloak"]]
                 generated = resolved.generated
             inputs = SiteInputs(database=database, keycloak_crd_installed=installed, keycloak_password=password)
-        else:
-            generated = None
         rendered = render_site(name, namespace, site.spec, inputs)
         if rendered.cluster_objects and not has_finalizer(obj, FINALIZER):
             await add_finalizer(self.client, obj, FINALIZER)
