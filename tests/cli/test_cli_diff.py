@@ -201,22 +201,37 @@ async def test_a_key_removed_from_the_generated_secret_shows_as_generated_never_
     assert "+ data.pkg-secret-key: <generated>" in result.stdout
 
 
+def recreate_as_the_go_operator_would(plane: ControlPlane, namespace: str, name: str) -> None:
+    """Deployment `name` created anew as the Go operator creates its objects: with Update under its binary's name,
+    team-operator (teamop applies under the same name), every field set — server defaults included, one of them
+    (revisionHistoryLimit) not at its default — plus an annotation and an env variable teamop does not render."""
+    live = get(plane, "deployment", name, namespace)
+    assert live is not None
+    metadata = {k: v for k, v in live["metadata"].items() if k in ("name", "namespace", "labels", "ownerReferences")}
+    body = {**live, "metadata": {**metadata, "annotations": {"legacy": "yes"}}}
+    body.pop("status")
+    body["spec"]["revisionHistoryLimit"] = 3
+    body["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "FROM_GO", "value": "1"})
+    plane.kubectl("delete", "deployment", name, "-n", namespace)
+    plane.kubectl("create", "--field-manager=team-operator", "-f", "-", input=json.dumps(body))
+
+
 async def test_fields_the_go_operator_owns_and_teamop_does_not_render_are_listed_as_removals(
     controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
 ) -> None:
     await converged(controlplane, namespace, name, operator, postgres)
-    # The Go operator writes with Update under its binary's name, team-operator (teamop applies under it).
-    legacy = {"metadata": {"annotations": {"legacy": "yes"}}, "spec": {"template": {"spec": {"containers": [
-        {"name": "connect", "env": [{"name": "FROM_GO", "value": "1"}]}]}}}}
-    kubectl_patch(controlplane, namespace, "deployment", f"{name}-connect", legacy, "--field-manager=team-operator")
+    recreate_as_the_go_operator_would(controlplane, namespace, f"{name}-flightdeck")
 
     result = await diff_writing_nothing(controlplane, namespace, name)
 
     assert result.returncode == 1
-    assert f"  adopt   Deployment {name}-connect: fields owned by team-operator\n" in result.stdout
-    assert ('- spec.template.spec.containers[name=connect].env[name=FROM_GO]: {"name":"FROM_GO","value":"1"}  '
-            "(owned by team-operator)") in result.stdout
-    assert '- metadata.annotations.legacy: "yes"  (owned by team-operator)' in result.stdout
+    assert result.stdout.splitlines()[1:] == [
+        f"  adopt   Deployment {name}-flightdeck: fields owned by team-operator",
+        '            - metadata.annotations.legacy: "yes"  (owned by team-operator)',
+        "            ~ spec.revisionHistoryLimit: 3 -> 10  (owned by team-operator)",
+        '            - spec.template.spec.containers[name=flightdeck].env[name=FROM_GO]: {"name":"FROM_GO","value":"1"}'
+        "  (owned by team-operator)",
+    ]  # fields the server sets to their defaults again (progressDeadlineSeconds, dnsPolicy, ...) are no change
 
 
 async def test_fields_of_another_manager_are_removals_only_when_it_is_named_to_be_taken_over(
@@ -266,9 +281,7 @@ async def test_what_the_diff_lists_is_what_teamop_then_does(
     env = {"spec": {"template": {"spec": {"containers": [
         {"name": "flightdeck", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]}}}}
     kubectl_patch(controlplane, namespace, "deployment", f"{name}-flightdeck", env)
-    legacy = {"metadata": {"annotations": {"legacy": "yes"}}, "spec": {"template": {"spec": {"containers": [
-        {"name": "connect", "env": [{"name": "FROM_GO", "value": "1"}]}]}}}}
-    kubectl_patch(controlplane, namespace, "deployment", f"{name}-connect", legacy, "--field-manager=team-operator")
+    recreate_as_the_go_operator_would(controlplane, namespace, f"{name}-connect")
     controlplane.kubectl("delete", "configmap", f"{name}-connect-templates", "-n", namespace)
     listed = await diff_writing_nothing(controlplane, namespace, name)
     assert listed.stdout.splitlines()[1:] == [
@@ -277,6 +290,7 @@ async def test_what_the_diff_lists_is_what_teamop_then_does(
         '            ~ spec.template.spec.containers[name=flightdeck].env[name=LOG_LEVEL].value: "debug" -> "info"',
         f"  adopt   Deployment {name}-connect: fields owned by team-operator",
         '            - metadata.annotations.legacy: "yes"  (owned by team-operator)',
+        "            ~ spec.revisionHistoryLimit: 3 -> 10  (owned by team-operator)",
         '            - spec.template.spec.containers[name=connect].env[name=FROM_GO]: {"name":"FROM_GO","value":"1"}  '
         "(owned by team-operator)",
     ]
@@ -288,6 +302,7 @@ async def test_what_the_diff_lists_is_what_teamop_then_does(
         return (env_of(get(controlplane, "deployment", f"{name}-flightdeck", namespace), "flightdeck")
                 .get("LOG_LEVEL") == "info"
                 and "FROM_GO" not in env_of(connect, "connect")
+                and connect.get("spec", {}).get("revisionHistoryLimit") == 10
                 and "legacy" not in (connect.get("metadata", {}).get("annotations") or {})
                 and get(controlplane, "configmap", f"{name}-connect-templates", namespace) is not None)
 

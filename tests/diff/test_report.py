@@ -4,7 +4,16 @@ values in full, long ones summarised, configuration files as the lines that chan
 from __future__ import annotations
 
 from teamop.diff.fields import ABSENT, GENERATED, REDACTED, FieldChange
-from teamop.diff.report import MAX_TEXT_LINES, ObjectChange, Redactor, SiteDiff, field_lines, format_site_diff, shown
+from teamop.diff.report import (
+    MAX_LINE,
+    MAX_TEXT_LINES,
+    ObjectChange,
+    Redactor,
+    SiteDiff,
+    field_lines,
+    format_site_diff,
+    shown,
+)
 
 
 def test_a_site_without_changes_is_one_line() -> None:
@@ -64,6 +73,14 @@ def test_a_file_with_many_changed_lines_shows_the_first_ones_and_how_many_more()
 
     assert len(lines) == 1 + MAX_TEXT_LINES + 1
     assert lines[-1] == f"  … {200 - MAX_TEXT_LINES} more changed lines"
+
+
+def test_a_long_line_of_a_file_is_clipped() -> None:
+    old, new = "{}\n", "{" + "x" * 1000 + "}\n"
+
+    lines = field_lines(FieldChange("data.big", old, new))
+
+    assert lines[2] == f"  + {new[:MAX_LINE]}… (1002 characters)"
 
 
 def test_secret_placeholders_are_shown_as_they_are() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from teamop.diff.fields import ABSENT, FieldChange
-from teamop.diff.takeover import readable, removal_changes, takeover, value_at, without_fields
+from teamop.diff.takeover import readable, takeover, value_at, with_owners, without_fields
 
 ENV = "k:{\"name\":\"FROM_GO\"}"
 CONTAINER = "k:{\"name\":\"connect\"}"
@@ -77,16 +77,15 @@ def test_finalizers_are_never_taken_over() -> None:
     assert not found
 
 
-def test_removals_are_shown_with_their_live_values_and_who_owned_them() -> None:
+def test_changes_at_or_below_a_removed_field_say_who_owned_it() -> None:
     obj = live(entry("go", "Update", GO_FIELDS), entry("kube-controller-manager", "Update", REVISION, "status"))
+    changes = [FieldChange("metadata.annotations.legacy", old="yes"),
+               FieldChange("spec.template.spec.containers[name=connect].env[name=FROM_GO]", old={"name": "FROM_GO"}),
+               FieldChange("spec.template.spec.containers[name=connect].image", "connect:1", "connect:2")]
 
-    changes = removal_changes(obj, takeover(obj, DESIRED, ["go"], "team-operator"))
+    noted = with_owners(changes, takeover(obj, DESIRED, ["go"], "team-operator"))
 
-    assert changes == [
-        FieldChange("metadata.annotations.legacy", old="yes", note="owned by go"),
-        FieldChange("spec.template.spec.containers[name=connect].env", old=[{"name": "FROM_GO", "value": "1"}],
-                    note="owned by go"),
-    ]
+    assert [change.note for change in noted] == ["owned by go", "owned by go", ""]
 
 
 def test_the_object_after_the_takeover_lacks_the_removed_fields() -> None:

@@ -28,7 +28,7 @@ from teamop.controllers.registry import PRODUCT_KINDS, OperatorSettings, setup_o
 from teamop.controllers.secrets import decode_data
 from teamop.diff.fields import object_changes, secret_changes
 from teamop.diff.report import ObjectChange, SiteDiff
-from teamop.diff.takeover import removal_changes, takeover, without_fields
+from teamop.diff.takeover import Takeover, takeover, with_owners, without_fields
 from teamop.runtime.apply import ObjectKey
 from teamop.runtime.client import Client
 from teamop.runtime.errors import ApiError, BadRequest, Invalid, NotFound
@@ -99,11 +99,11 @@ class DiffClient(Client):
         except (Invalid, BadRequest) as error:
             self.changes.append(_change("error", obj, reason=f"the API server would refuse it: {error.message}"))
             raise
-        self._record_apply(key, obj, live, applied, field_manager or self.field_manager)
+        await self._record_apply(key, obj, live, applied, field_manager or self.field_manager)
         return applied
 
-    def _record_apply(self, key: ObjectKey, obj: Mapping[str, Any], live: Mapping[str, Any] | None,
-                      applied: dict[str, Any], field_manager: str) -> None:
+    async def _record_apply(self, key: ObjectKey, obj: Mapping[str, Any], live: Mapping[str, Any] | None,
+                            applied: dict[str, Any], field_manager: str) -> None:
         owner = controller_of(obj)
         owner_name = f"{owner.get('kind')}/{owner.get('name')}" if owner else ""
         if live is None:
@@ -111,8 +111,8 @@ class DiffClient(Client):
             self.changes.append(_change("create", obj, owner=owner_name))
             return
         found = takeover(live, obj, self.take_over_managers, field_manager)
-        self.after[key] = without_fields(applied, found.removed)
-        fields = [*changed_fields(live, applied), *removal_changes(live, found)]
+        after = self.after[key] = await self._after_takeover(live, applied, found)
+        fields = sorted(with_owners(changed_fields(live, after), found), key=lambda change: change.path)
         reasons = []
         if controller_of(live) is None and owner is not None:
             reasons.append("no controller")
@@ -122,6 +122,16 @@ class DiffClient(Client):
             self.changes.append(_change("adopt", obj, owner=owner_name, fields=fields, reason="; ".join(reasons)))
         elif fields:
             self.changes.append(_change("change", obj, owner=owner_name, fields=fields))
+
+    async def _after_takeover(self, live: Mapping[str, Any], applied: dict[str, Any],
+                              found: Takeover) -> dict[str, Any]:
+        """The object as the apply after the takeover leaves it: without the fields the takeover removes, as the
+        server would store that (a dry-run update: a field the server defaults comes back as it would set it)."""
+        if not found.removed:
+            return applied
+        body = without_fields(applied, found.removed)
+        body["metadata"] = {**body["metadata"], "resourceVersion": live["metadata"]["resourceVersion"]}
+        return await self.replace(body)
 
     async def patch(self, gvk: GVK, name: str, namespace: str | None, patch: Any, *,
                     patch_type: Literal["merge", "json", "strategic"] = "merge", subresource: str | None = None,

@@ -28,6 +28,8 @@ SHORT = 60
 """Values up to this many characters are shown in full."""
 MAX_TEXT_LINES = 20
 """Changed lines shown for a multi-line text."""
+MAX_LINE = 160
+"""Characters shown of one line of a text."""
 MIN_SECRET_LENGTH = 6
 """Shorter secret values are too common a text to hide everywhere (`true`, `1`)."""
 
@@ -150,7 +152,11 @@ def _text_lines(old: str, new: str) -> list[str]:
     """The lines of two texts that differ (`  -` old, `  +` new), at most MAX_TEXT_LINES."""
     differing = [line for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0)
                  if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    shown_lines = [f"  {line[0]} {line[1:]}" for line in differing[:MAX_TEXT_LINES]]
+    shown_lines = [f"  {line[0]} {_clipped(line[1:])}" for line in differing[:MAX_TEXT_LINES]]
     if len(differing) > MAX_TEXT_LINES:
         shown_lines.append(f"  … {len(differing) - MAX_TEXT_LINES} more changed lines")
     return shown_lines
+
+
+def _clipped(line: str) -> str:
+    return line if len(line) <= MAX_LINE else line[:MAX_LINE] + f"… ({len(line)} characters)"

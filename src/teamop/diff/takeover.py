@@ -74,8 +74,6 @@ def readable(path: Path) -> str:
         elif kind == "k":
             keys = json.loads(rest)
             text += "[" + ",".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in keys.items()) + "]"
-        elif kind == "i":
-            text += f"[{rest}]"
         else:
             text += f"[{rest}]"
     return text.lstrip(".")
@@ -109,10 +107,15 @@ def value_at(obj: Any, path: Path) -> Any:
     return value
 
 
-def removal_changes(live: Mapping[str, Any], found: Takeover) -> list[FieldChange]:
-    """The removed fields as changes, each with its value on the live object."""
+def with_owners(changes: Iterable[FieldChange], found: Takeover) -> list[FieldChange]:
+    """`changes`, those at or below a field the takeover removes noted with who owned it."""
+    removed = [readable(path) for path in found.removed]
     note = "owned by " + ", ".join(found.managers)
-    return [FieldChange(readable(path), old=value_at(live, path), note=note) for path in found.removed]
+
+    def taken(path: str) -> bool:
+        return any(path == gone or path.startswith((gone + ".", gone + "[")) for gone in removed)
+
+    return [FieldChange(c.path, c.old, c.new, note) if taken(c.path) else c for c in changes]
 
 
 def without_fields(obj: Mapping[str, Any], paths: Iterable[Path]) -> dict[str, Any]:
