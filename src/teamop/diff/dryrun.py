@@ -26,8 +26,8 @@ from kubernetes_asyncio.client import ApiClient
 from teamop.controllers.kinds import SECRET, SITE
 from teamop.controllers.registry import PRODUCT_KINDS, OperatorSettings, setup_operator
 from teamop.controllers.secrets import decode_data
-from teamop.diff.fields import object_changes, secret_changes
-from teamop.diff.report import ObjectChange, SiteDiff
+from teamop.diff.fields import FieldChange, object_changes, secret_changes
+from teamop.diff.report import Action, ObjectChange, SiteDiff
 from teamop.diff.takeover import Takeover, takeover, with_owners, without_fields
 from teamop.runtime.apply import ObjectKey
 from teamop.runtime.client import Client
@@ -46,18 +46,18 @@ SYNC_TIMEOUT = 120.0
 PRODUCT_GVKS = frozenset(kind.gvk for kind in PRODUCT_KINDS)
 
 
-def _owner_name(owner: Mapping[str, Any]) -> str:
-    return f"{owner.get('kind')}/{(owner.get('metadata') or {}).get('name')}"
+def _named(obj: Mapping[str, Any]) -> str:
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
 
 
-def _change(action: Literal["create", "change", "adopt", "delete", "error"], obj: Mapping[str, Any], *,
-            owner: str = "", fields: Iterable[Any] = (), reason: str = "") -> ObjectChange:
+def _change(action: Action, obj: Mapping[str, Any], *, fields: Iterable[FieldChange] = (),
+            reason: str = "") -> ObjectChange:
     metadata = obj.get("metadata") or {}
     return ObjectChange(action, str(obj.get("kind")), str(metadata.get("name")), metadata.get("namespace"),
-                        owner, tuple(fields), reason)
+                        tuple(fields), reason)
 
 
-def changed_fields(live: Mapping[str, Any], after: Mapping[str, Any]) -> list[Any]:
+def changed_fields(live: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
     if after.get("kind") == "Secret":
         name = str((after.get("metadata") or {}).get("name", ""))
         return secret_changes(live, after, generated=name.endswith(GENERATED_SUFFIX))
@@ -104,24 +104,22 @@ class DiffClient(Client):
 
     async def _record_apply(self, key: ObjectKey, obj: Mapping[str, Any], live: Mapping[str, Any] | None,
                             applied: dict[str, Any], field_manager: str) -> None:
-        owner = controller_of(obj)
-        owner_name = f"{owner.get('kind')}/{owner.get('name')}" if owner else ""
         if live is None:
             self.after[key] = applied
-            self.changes.append(_change("create", obj, owner=owner_name))
+            self.changes.append(_change("create", obj))
             return
         found = takeover(live, obj, self.take_over_managers, field_manager)
         after = self.after[key] = await self._after_takeover(live, applied, found)
         fields = sorted(with_owners(changed_fields(live, after), found), key=lambda change: change.path)
         reasons = []
-        if controller_of(live) is None and owner is not None:
+        if controller_of(live) is None and controller_of(obj) is not None:
             reasons.append("no controller")
         if found:
             reasons.append("fields owned by " + ", ".join(found.managers))
         if reasons:
-            self.changes.append(_change("adopt", obj, owner=owner_name, fields=fields, reason="; ".join(reasons)))
+            self.changes.append(_change("adopt", obj, fields=fields, reason="; ".join(reasons)))
         elif fields:
-            self.changes.append(_change("change", obj, owner=owner_name, fields=fields))
+            self.changes.append(_change("change", obj, fields=fields))
 
     async def _after_takeover(self, live: Mapping[str, Any], applied: dict[str, Any],
                               found: Takeover) -> dict[str, Any]:
@@ -179,7 +177,7 @@ class CollectedEvents(EventRecorder):
 
     def record(self, obj: Mapping[str, Any], type_: EventType, reason: str, note: str, *,
                action: str = "Reconcile") -> None:
-        self.notes.append((type_, f"{_owner_name(obj)}: {reason}: {note}"))
+        self.notes.append((type_, f"{_named(obj)}: {reason}: {note}"))
 
 
 class DiffManager(Manager):

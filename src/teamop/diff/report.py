@@ -40,8 +40,6 @@ class ObjectChange:
     kind: str
     name: str
     namespace: str | None = None
-    owner: str = ""
-    """`Kind/name` of the resource whose controller would make the change."""
     fields: tuple[FieldChange, ...] = ()
     reason: str = ""
     """Why it is adopted, or why teamop would fail."""
