@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from teamop.cli import main
+from teamop.products import images
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "config" / "samples"
@@ -189,16 +190,40 @@ def test_the_teamop_command_exits_2_on_an_invalid_manifest(tmp_path: Path) -> No
     assert "spec.connect.replicas" in result.stderr
 
 
-def test_a_product_its_controller_cannot_render_is_an_error_and_the_rest_is_shown(
+def test_products_without_an_image_render_with_the_default_images(
     capsys: pytest.CaptureFixture[str], tmp_path: Path,
 ) -> None:
-    manifest = write_site(tmp_path / "site.yaml", {"domain": "posit.example.com", "connect": {}, "workbench": {}})
+    manifest = write_site(tmp_path / "site.yaml", {"domain": "posit.example.com", "connect": {}, "workbench": {},
+                                                   "packageManager": {}, "chronicle": {}})
+
+    code, out, err = render(capsys, str(manifest))
+
+    assert code == 0, err
+    objects = [o for o in yaml.safe_load_all(out) if o]
+    workloads = {o["metadata"]["name"]: o for o in objects if o["kind"] in ("Deployment", "StatefulSet")}
+    assert {name: w["spec"]["template"]["spec"]["containers"][0]["image"] for name, w in workloads.items()
+            if name != "orbit-flightdeck"} == {
+        "orbit-connect": images.CONNECT_IMAGE,
+        "orbit-workbench": images.WORKBENCH_IMAGE,
+        "orbit-packagemanager": images.PACKAGE_MANAGER_IMAGE,
+        "orbit-chronicle": images.CHRONICLE_IMAGE,
+    }
+    connect = next(o for o in objects if o["kind"] == "Connect")
+    assert "image" not in connect["spec"]  # the product resource stays as the Go operator writes it
+
+
+def test_a_node_selector_the_api_server_would_refuse_is_an_error_naming_the_field_and_the_rest_is_shown(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path,
+) -> None:
+    manifest = write_site(tmp_path / "site.yaml", {"domain": "posit.example.com", "packageManager": {},
+                                                   "connect": {"nodeSelector": {"disk": "fast ssd"}}})
 
     code, out, err = render(capsys, str(manifest))
 
     assert code == 1
-    assert "error: Workbench/orbit: the workbench controller cannot render it: image:" in err
+    assert ('error: Connect/orbit: Ready=False InvalidSpec: the API server refuses Deployment.apps "orbit-connect" '
+            'is invalid: spec.template.spec.nodeSelector: Invalid value: "fast ssd": a valid label must be') in err
+    assert err.count("error:") == 1
     kinds = [(o["kind"], o["metadata"]["name"]) for o in yaml.safe_load_all(out) if o]
-    assert ("Workbench", "orbit") in kinds
     assert ("Deployment", "orbit-connect") in kinds
-    assert not any(name.startswith("orbit-workbench") for _, name in kinds)
+    assert ("Deployment", "orbit-packagemanager") in kinds

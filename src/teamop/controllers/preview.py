@@ -40,6 +40,7 @@ from teamop.controllers.site import OWNER_ANNOTATION
 from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier, generated_secret_name
+from teamop.products.refusals import invalid_spec_message, refusal
 from teamop.products.site import DatabaseServer, SiteInputs, enabled_sections, render_site
 from teamop.products.site.extras import KEYCLOAK_USER_KEY
 from teamop.products.workbench.placeholders import MissingSecretValue
@@ -66,7 +67,8 @@ class SitePlan:
     notes: list[str] = field(default_factory=list)
     """What the controllers would report in conditions and Warning Events, and what was assumed."""
     errors: list[str] = field(default_factory=list)
-    """Where a controller would fail (a product its renderer refuses): those objects are missing."""
+    """Where a controller would fail: a product its renderer refuses (its objects are missing), or an object the
+    API server would refuse (shown as it would be sent)."""
 
 
 def plan_site(
@@ -105,6 +107,7 @@ def plan_site(
     if rendered.cluster_objects:
         plan.notes.append(f"{owner}: the Site controller adds its finalizer to the Site (cluster-scoped volumes)")
     site_objects = [*rendered.objects, *([keycloak_secret] if keycloak_secret else [])]
+    plan.errors += _refusals(owner, site_objects)
     plan.objects += [PlannedObject(owner, _marked(obj, namespace)) for obj in site_objects]
     for volume in rendered.cluster_objects:
         body = _marked(volume, None)
@@ -176,8 +179,15 @@ def _plan_product(kind: ProductKind, resource: dict[str, Any], namespace: str, o
         plan.errors.append(f"{owner}: Ready=False SecretKeyMissing: {missing} (the site secret must hold it); "
                            "nothing of this product would be applied")
         return []
+    plan.errors += _refusals(owner, objects)
     generated = _generated(site, namespace, kind.component, needs)
     return [PlannedObject(owner, _marked(obj, namespace)) for obj in [*objects, *([generated] if generated else [])]]
+
+
+def _refusals(owner: str, objects: Iterable[dict[str, Any]]) -> list[str]:
+    """The objects the API server would refuse: their owner's controller would report InvalidSpec."""
+    return [f"{owner}: Ready=False InvalidSpec: {invalid_spec_message(message)}"
+            for message in map(refusal, objects) if message]
 
 
 def _generated(site: str, namespace: str, component: str, needs: Iterable[SecretNeed]) -> dict[str, Any] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from teamop.api.v1beta1.chronicle import ChronicleSpec
 from teamop.api.v1beta1.site import SiteChronicle
+from teamop.products import images
 from teamop.products.context import ChronicleAgent, RenderContext, SecretNeed
 from teamop.products.gcfg import Gcfg, GcfgValue
 from teamop.products.naming import child_name
@@ -118,7 +119,7 @@ def render(spec: ChronicleSpec, context: RenderContext) -> Rendered:
         namespace=namespace,
         component=COMPONENT,
         container_name=CONTAINER,
-        image=spec.image or "",
+        image=images.server_image("chronicle", spec.image),
         service_account=name,
         config_hash=rendered.config_hash,
         ports=(ContainerPort("http", HTTP_PORT), ContainerPort("profile", PROFILING_PORT)),

@@ -19,6 +19,7 @@ from typing import Any
 
 from teamop.api.v1beta1.connect import ConnectSpec
 from teamop.products import connect_config as config
+from teamop.products import images
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.launcher_templates import LAUNCHER_RULES, session_data, template_files, template_mounts
@@ -59,7 +60,6 @@ RUNTIME_FILE = "runtime.yaml"
 PROFILES_FILE = "launcher.kubernetes.profiles.conf"
 TEMPLATE_DIR = f"{config.LAUNCHER_SCRATCH_PATH}/Kubernetes"
 SECRET_KEY_PATH = f"{config.DATA_DIR}/db/secret.key"
-DEFAULT_CONTENT_INIT_IMAGE = "ghcr.io/rstudio/rstudio-connect-content-init:ubuntu2204-2024.06.0"
 
 DB_PASSWORD_KEY = "pub-db-password"
 SECRET_KEY_KEY = "pub-secret-key"
@@ -156,7 +156,7 @@ def _session_data(spec: ConnectSpec, context: RenderContext) -> dict[str, Any]:
     site = context.site
     init_container = {
         "name": "init-runtime",
-        "image": spec.session_image or DEFAULT_CONTENT_INIT_IMAGE,
+        "image": images.connect_content_init_image(spec.image, spec.session_image),
         "imagePullPolicy": "Always",
         "volumeMounts": [{"name": "init-volume", "mountPath": "/mnt/rstudio-connect-runtime"}],
     }
@@ -270,7 +270,7 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
         namespace=namespace,
         component=COMPONENT,
         container_name=CONTAINER,
-        image=spec.image or "",
+        image=images.server_image("connect", spec.image),
         service_account=name,
         config_hash=rendered.config_hash,
         ports=(ContainerPort("http", config.HTTP_PORT), ContainerPort("metrics", config.METRICS_PORT)),

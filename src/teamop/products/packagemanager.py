@@ -18,6 +18,7 @@ from typing import Any
 
 from teamop.api.v1beta1.common import SSHKeyConfig
 from teamop.api.v1beta1.packagemanager import PackageManagerSpec
+from teamop.products import images
 from teamop.products.context import DatabaseTarget, RenderContext, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.gcfg import Gcfg, GcfgValue
@@ -253,7 +254,7 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
         namespace=namespace,
         component=COMPONENT,
         container_name=CONTAINER,
-        image=spec.image or "",
+        image=images.server_image("packagemanager", spec.image),
         service_account=name,
         config_hash=rendered.config_hash,
         ports=(ContainerPort("http", HTTP_PORT), ContainerPort("metrics", METRICS_PORT)),

@@ -54,6 +54,11 @@ DIFFERENCES: tuple[Difference, ...] = (
                "moves under a running Site."),
     Difference("Flightdeck", "imagePullPolicy", "teamop's own Flightdeck image keeps the kubelet's default pull "
                "policy instead of Always: a dev cluster's locally loaded operator image cannot be pulled."),
+    *(Difference(kind, "template.spec.containers.image", "A Connect, Workbench, Package Manager or Chronicle "
+                 "resource without `image` runs Posit's public image of the version teamop pins "
+                 "(`teamop.products.images`; sessions and the pre-pull DaemonSet follow it): the Go operator "
+                 "writes an empty image, which the API server refuses, so the product never starts.")
+      for kind in ("Deployment", "StatefulSet")),
     Difference("DaemonSet", "template.spec.imagePullSecrets", "The pre-pull DaemonSet uses the Site's image pull "
                "secrets: without them a private product image cannot be pre-pulled (the reference's init "
                "containers wait in ImagePullBackOff)."),

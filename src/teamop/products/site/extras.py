@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
+from teamop.products import images
 from teamop.products.context import SecretKeyRef
 from teamop.products.database import database_target, postgres_database
 from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL, generated_secret_name
@@ -23,21 +24,22 @@ KEYCLOAK_USER_KEY = "keycloak-db-user"
 def images_to_prepull(spec: SiteSpec) -> list[str | None]:
     """The images to pull, in the reference's order: Workbench's server and default session image, Connect's
     server and session image, Chronicle's server and agent image, Package Manager's image, then Workbench's extra
-    session images. None where a product (or its section) does not name one: the init containers are named
-    after the position in this list, as the reference names them."""
+    session images. A server image the section does not name is the default the product will run; None where a
+    product is not enabled or names no session image: the init containers are named after the position in this
+    list, as the reference names them."""
     enabled = enabled_sections(spec)
     workbench = spec.workbench if "workbench" in enabled else None
     connect = spec.connect if "connect" in enabled else None
     chronicle = spec.chronicle if "chronicle" in enabled else None
     package_manager = spec.package_manager if "packageManager" in enabled else None
     return [
-        workbench.image if workbench else None,
+        images.server_image("workbench", workbench.image) if workbench else None,
         workbench.default_session_image if workbench else None,
-        connect.image if connect else None,
+        images.server_image("connect", connect.image) if connect else None,
         connect.session_image if connect else None,
-        chronicle.image if chronicle else None,
+        images.server_image("chronicle", chronicle.image) if chronicle else None,
         chronicle.agent_image if chronicle else None,
-        package_manager.image if package_manager else None,
+        images.server_image("packagemanager", package_manager.image) if package_manager else None,
         *((workbench.extra_session_images or []) if workbench else []),
     ]
 

@@ -49,6 +49,7 @@ from teamop.api.v1beta1.workbench_config import (
     WorkbenchSessionJsonConfig,
     WorkbenchSessionNewlineConfig,
 )
+from teamop.products import images
 from teamop.products.site.volumes import product_volume, shared_directory_volume
 from teamop.products.workbench import names
 from teamop.products.workbench.server_config import resource_profile_order
@@ -137,7 +138,8 @@ def _config(
     site: SiteSpec, workbench: SiteWorkbench, experimental: SiteWorkbenchExperimentalFeatures
 ) -> WorkbenchConfig:
     profiles = experimental.resource_profiles or default_resource_profiles()
-    default_image = workbench.default_session_image or workbench.image
+    # As the reference, sessions run the server's image unless one is named (teamop's default when neither is).
+    default_image = workbench.default_session_image or images.server_image("workbench", workbench.image)
     vscode = workbench.vs_code_config
     vscode_args = VSCODE_ARGS
     if experimental.vs_code_extensions_dir:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
+from teamop.products import images
 from teamop.products.context import RenderContext
 from teamop.products.objects import ServicePort, ingress, service, sticky_cookie_annotations
 from teamop.products.sidecar import chronicle_agent_container
@@ -67,14 +68,12 @@ def chronicle_sidecars(spec: WorkbenchSpec, context: RenderContext) -> list[dict
 
 def server_deployment(spec: WorkbenchSpec, context: RenderContext, parts: PodParts, config_hash: str) -> dict[str, Any]:
     site, namespace = context.site, context.namespace
-    if not spec.image:
-        raise ValueError("image: the Workbench server image is required")
     workload = Workload(
         site=site,
         namespace=namespace,
         component=COMPONENT,
         container_name=CONTAINER_NAME,
-        image=spec.image,
+        image=images.server_image("workbench", spec.image),
         image_pull_policy=spec.image_pull_policy,
         image_pull_secrets=tuple(spec.image_pull_secrets or ()),
         service_account=names.server(site),
