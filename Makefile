@@ -1,7 +1,7 @@
 # The README names these targets. `make test` is what CI runs (.ci/run).
 PYTHON ?= python3
 
-.PHONY: install controlplane gotemplate lint typecheck unit test dev crds clean
+.PHONY: install controlplane gotemplate helm lint typecheck unit test dev crds clean
 
 install:  ## the package with its development extras, editable
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -12,13 +12,16 @@ controlplane:  ## build (or reuse from ~/.cache/teamop) kube-apiserver, etcd, kw
 gotemplate:  ## build (or reuse from ~/.cache/teamop) the Go template runner the launcher-template tests execute
 	bash hack/build-gotemplate.sh
 
+helm:  ## build (or reuse from ~/.cache/teamop) helm from Go modules, for the chart tests (charts/teamop)
+	bash hack/build-helm.sh
+
 lint:
 	$(PYTHON) -m ruff check src tests bench
 
 typecheck:
 	$(PYTHON) -m mypy --strict src
 
-test: lint typecheck controlplane gotemplate  ## everything CI runs: lint, type checks, the whole suite on real servers
+test: lint typecheck controlplane gotemplate helm  ## everything CI runs: lint, type checks, the whole suite on real servers
 	bash hack/run-tests.sh
 
 unit:  ## the tests that need no server
@@ -27,9 +30,10 @@ unit:  ## the tests that need no server
 dev:  ## run the operator's main job on the embedded control plane
 	teamop dev up
 
-crds:  ## regenerate config/crd/bases from the models and config/rbac/role.yaml from teamop.rbac
+crds:  ## regenerate config/crd/bases from the models, config/rbac/role.yaml from teamop.rbac, and the chart's copies
 	teamop crds --out config/crd/bases
 	teamop manifests --out config/rbac
+	teamop manifests --chart charts/teamop
 
 clean:
 	$(PYTHON) -m teamop.testing.controlplane down

@@ -28,10 +28,11 @@ def _add_crds(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def manifests(args: argparse.Namespace) -> int:
-    """Write the RBAC manifests generated from `teamop.rbac`."""
+    """Write the RBAC manifests generated from `teamop.rbac`, or with --chart the Helm chart's generated pieces."""
+    from teamop.chartgen import write_chart_files
     from teamop.rbac import write_rbac
 
-    for path in write_rbac(Path(args.out)):
+    for path in write_chart_files(Path(args.chart)) if args.chart else write_rbac(Path(args.out)):
         print(path)
     return 0
 
@@ -41,6 +42,8 @@ def _add_manifests(subcommands: argparse._SubParsersAction[argparse.ArgumentPars
         "manifests", help="write the RBAC manifests (role.yaml: ServiceAccount, roles, bindings) into a directory"
     )
     parser.add_argument("--out", default="config/rbac", help="directory to write into (default: %(default)s)")
+    parser.add_argument("--chart", metavar="DIR", help="instead, write the Helm chart's generated pieces (CRD "
+                                                       "templates, RBAC rules) into the chart in DIR")
     parser.set_defaults(command=manifests)
 
 
