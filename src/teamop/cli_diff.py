@@ -12,8 +12,6 @@ import asyncio
 import os
 import sys
 
-from kubernetes_asyncio.config.config_exception import ConfigException
-
 from teamop.cli_status import default_namespace
 from teamop.controllers.kinds import SITE
 from teamop.controllers.registry import OperatorSettings
@@ -22,6 +20,7 @@ from teamop.diff.report import Redactor, SiteDiff, format_site_diff
 from teamop.operator import add_setting, field_managers_of, setting
 from teamop.runtime.client import Client
 from teamop.runtime.errors import ApiError, NoKindMatch, NotFound
+from teamop.runtime.kubeconfig import ConfigException
 from teamop.runtime.logging import configure_logging
 
 EXIT_NO_CHANGES, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2

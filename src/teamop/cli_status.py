@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes_asyncio.config.config_exception import ConfigException
 
 from teamop.controllers.kinds import (
     CHRONICLE,
@@ -29,6 +28,7 @@ from teamop.controllers.kinds import (
 )
 from teamop.runtime.client import Client
 from teamop.runtime.errors import ApiError, NoKindMatch, NotFound
+from teamop.runtime.kubeconfig import ConfigException
 from teamop.runtime.logging import configure_logging
 from teamop.status_tree import Objects, format_tree, owned_by_uid, resource_ready, site_tree
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal
 
-from kubernetes_asyncio.client import ApiClient
-
 from teamop.controllers.kinds import SECRET, SITE
 from teamop.controllers.registry import PRODUCT_KINDS, OperatorSettings, setup_operator
 from teamop.controllers.secrets import decode_data
@@ -34,6 +32,7 @@ from teamop.runtime.client import Client
 from teamop.runtime.errors import ApiError, BadRequest, Invalid, NotFound
 from teamop.runtime.events import EventRecorder, EventType
 from teamop.runtime.kinds import GVK, gvk_of
+from teamop.runtime.kubeconfig import ApiClient
 from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import controller_of
 from teamop.runtime.reconcile import Reconciler, Request, Result

@@ -11,12 +11,12 @@ from typing import Any, Literal
 
 import aiohttp
 import structlog
-from kubernetes_asyncio.client import ApiClient
 from prometheus_client import CollectorRegistry
 
 from teamop.runtime import decode
 from teamop.runtime.errors import ApiConnectionError, Gone, error_from_status
 from teamop.runtime.kinds import GVK, KindRegistry, ResourceInfo, gvk_of
+from teamop.runtime.kubeconfig import ApiClient
 from teamop.runtime.requestcount import RequestCounter
 from teamop.runtime.transport import Query, RetryPolicy, Transport, load_in_cluster, load_kubeconfig
 

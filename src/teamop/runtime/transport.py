@@ -24,11 +24,9 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import structlog
 import yarl
-from kubernetes_asyncio.client import ApiClient, Configuration
-from kubernetes_asyncio.config import kube_config
-from kubernetes_asyncio.config.incluster_config import load_incluster_config
 
 from teamop.runtime.errors import ApiConnectionError, ApiError, error_from_response
+from teamop.runtime.kubeconfig import ApiClient, Configuration, kube_config, load_incluster_config
 from teamop.runtime.requestcount import RequestCounter
 from teamop.runtime.throttle import TokenBucket
 
