@@ -45,10 +45,19 @@ def diff(plane: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def versions(plane: ControlPlane, namespace: str) -> dict[tuple[str, str], str]:
-    """Every object of the namespace (of the kinds teamop reads or writes) and its resourceVersion."""
-    listed = json.loads(plane.kubectl("get", ",".join(KINDS), "-n", namespace, "-o", "json").stdout)
-    return {(item["kind"], item["metadata"]["name"]): item["metadata"]["resourceVersion"]
-            for item in listed["items"]}
+    """Every object of the namespace (of the kinds teamop reads or writes) as last written — its resourceVersion,
+    or, when only its status changed since (the cluster's controllers keep updating status), all of it but the
+    status: so any write other than a status update shows, whoever made it."""
+    listed = json.loads(plane.kubectl("get", ",".join(KINDS), "-n", namespace, "-o", "json",
+                                      "--show-managed-fields").stdout)
+
+    def written(item: dict[str, Any]) -> str:
+        metadata = {**item["metadata"], "resourceVersion": None,
+                    "managedFields": [e for e in item["metadata"].get("managedFields") or []
+                                      if e.get("subresource") != "status"]}
+        return json.dumps({**item, "metadata": metadata, "status": None}, sort_keys=True)
+
+    return {(item["kind"], item["metadata"]["name"]): written(item) for item in listed["items"]}
 
 
 def secret_values(plane: ControlPlane, namespace: str) -> list[str]:
@@ -309,3 +318,16 @@ async def test_what_the_diff_lists_is_what_teamop_then_does(
     await until(as_listed, timeout=60, what="teamop to make the changes the diff listed")
     afterwards = await asyncio.to_thread(diff, controlplane, name, "-n", namespace)
     assert (afterwards.returncode, afterwards.stdout) == (0, f"Site {name} (namespace {namespace}): no changes\n")
+
+
+async def test_a_site_that_does_not_exist_is_a_usage_error(controlplane: ControlPlane, namespace: str) -> None:
+    result = await asyncio.to_thread(diff, controlplane, "nosuchsite", "-n", namespace)
+
+    assert result.returncode == 2
+    assert f"Site 'nosuchsite' not found in namespace '{namespace}'" in result.stderr
+
+
+async def test_a_namespace_without_sites_has_no_changes(controlplane: ControlPlane, namespace: str) -> None:
+    result = await asyncio.to_thread(diff, controlplane, "--all", "-n", namespace)
+
+    assert (result.returncode, result.stdout) == (0, f"no Sites in namespace '{namespace}'\n")
