@@ -20,6 +20,8 @@ import contextlib
 import copy
 import json
 import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -466,3 +468,25 @@ async def test_no_field_of_an_object_teamop_controls_is_left_to_the_go_operator(
         remaining = left()
         raise AssertionError(f"{len(remaining)} objects keep fields of the Go operator: "
                              f"{sorted(remaining)}; first: {next(iter(remaining.items()), None)}") from None
+
+
+async def test_teamop_diff_finds_nothing_left_to_change(takeover: Takeover) -> None:
+    """`teamop diff` (README "Moving from the Go operator"): once teamop has taken the Site over, its own dry run
+    finds every object as it would make it from scratch — nothing to create, change, adopt or delete."""
+    plane, namespace = takeover.plane, takeover.namespace
+
+    def diff() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "teamop.cli", "diff", SITE, "-n", namespace,
+                               "--kubeconfig", str(plane.kubeconfig)], capture_output=True, text=True, check=False)
+
+    last: list[subprocess.CompletedProcess[str]] = []
+
+    def nothing_left() -> bool:
+        last[:] = [diff()]
+        return last[0].returncode == 0
+
+    try:
+        await until(nothing_left, timeout=SETTLE_SECONDS, what="teamop diff to find no changes")
+    except AssertionError:
+        raise AssertionError(f"teamop diff still finds changes:\n{last[0].stdout}{last[0].stderr}") from None
+    assert last[0].stdout == f"Site {SITE} (namespace {namespace}): no changes\n"
