@@ -61,3 +61,36 @@ def test_objects_without_a_pod_template_and_kinds_are_named_as_the_server_names_
     assert refusal(config_map) is None
     assert qualified_kind(config_map) == "ConfigMap"
     assert qualified_kind(deployment()) == "Deployment.apps"
+
+
+@pytest.mark.parametrize(("toleration", "cause"), [
+    ({"key": "gpu", "operator": "Exists", "effect": "Sometimes"},
+     'effect: Unsupported value: "Sometimes": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"'),
+    ({"key": "gpu", "operator": "Maybe"}, 'operator: Unsupported value: "Maybe": supported values: "Equal", "Exists"'),
+    ({"key": "gpu", "operator": "Exists", "value": "x"},
+     "operator: Invalid value: \"x\": value must be empty when `operator` is 'Exists'"),
+    ({"operator": "Equal", "value": "x"}, 'operator: Invalid value: "Equal": operator must be Exists when `key` is '
+                                          'empty, which means "match all values and all keys"'),
+    ({"key": "gpu", "effect": "NoSchedule", "tolerationSeconds": 5},
+     "effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set"),
+])
+def test_tolerations_the_server_does_not_understand_are_refused_in_its_words(
+    toleration: dict[str, Any], cause: str,
+) -> None:
+    daemon_set = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "orbit-prepull"},
+                  "spec": {"template": {"spec": {"tolerations": [toleration],
+                                                 "containers": [{"name": "c", "image": "busybox"}]}}}}
+
+    assert refusal(daemon_set) == (
+        f'DaemonSet.apps "orbit-prepull" is invalid: spec.template.spec.tolerations[0].{cause}')
+
+
+def test_usual_tolerations_are_not_refused() -> None:
+    daemon_set = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "orbit-prepull"},
+                  "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}], "tolerations": [
+                      {"key": "sessions", "operator": "Exists", "effect": "NoSchedule"},
+                      {"key": "gpu", "value": "a100"},
+                      {"operator": "Exists"},
+                      {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "tolerationSeconds": 30}]}}}}
+
+    assert refusal(daemon_set) is None

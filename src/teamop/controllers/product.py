@@ -46,10 +46,12 @@ from teamop.controllers.render_inputs import (
 from teamop.controllers.secrets import SecretProblem, admin_login
 from teamop.products.context import RenderContext
 from teamop.products.naming import INSTANCE_LABEL, child_name
+from teamop.products.refusals import invalid_spec_message
 from teamop.products.rendered import Rendered
 from teamop.products.workbench.placeholders import MissingSecretValue
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
+from teamop.runtime.errors import Invalid
 from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import OwnershipConflict
@@ -64,6 +66,7 @@ OWNED_KINDS: tuple[GVK, ...] = (SERVICE_ACCOUNT, SECRET, CONFIG_MAP, ROLE, ROLE_
                                 POSTGRES_DATABASE, SERVICE, DEPLOYMENT, STATEFUL_SET, INGRESS, POD_DISRUPTION_BUDGET)
 CHRONICLE_PORT = 5252
 NOT_READY_RECHECK_SECONDS = 30.0
+INVALID_SPEC_RECHECK_SECONDS = 600.0
 
 
 @dataclass
@@ -109,6 +112,10 @@ class ProductReconciler:
                                                                 keep=[predecessor])
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
+        except Invalid as refused:
+            # The same spec would be refused again: look again only now and then (a spec change comes at once).
+            return await self._failed(obj, conditions, "InvalidSpec", invalid_spec_message(refused.message),
+                                      retry_after=INVALID_SPEC_RECHECK_SECONDS)
         report_kept_fields(self.manager, obj, conditions, report.kept)
         if inputs.key_sources:
             self.manager.events.record(obj, "Normal", "SecretKeysTaken", inputs.key_sources)
@@ -151,13 +158,16 @@ class ProductReconciler:
         return DatabaseAddress(login.host, login.port, login.sslmode), None
 
     # --- status ------------------------------------------------------------------------------------------------
-    async def _failed(self, obj: Obj, conditions: Conditions, reason: str, message: str) -> Result:
+    async def _failed(self, obj: Obj, conditions: Conditions, reason: str, message: str,
+                      retry_after: float | None = None) -> Result:
+        """Ready=False (and Degraded) with `reason`; retried with backoff, or after `retry_after` seconds."""
         self.manager.events.record(obj, "Warning", reason, message)
         conditions.set("Ready", False, reason, message)
+        conditions.set("Degraded", True, reason, message)
         status = {**(obj.get("status") or {}), "conditions": conditions.items, "ready": False,
                   "observedGeneration": obj["metadata"].get("generation")}
         await self.manager.status.update(obj, status)
-        return Result(requeue=True)
+        return Result(requeue_after=retry_after) if retry_after else Result(requeue=True)
 
     async def _write_status(self, obj: Obj, spec: Any, inputs: Inputs, rendered: Rendered,
                             conditions: Conditions) -> Result | None:

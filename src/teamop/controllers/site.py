@@ -42,11 +42,12 @@ from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_se
 from teamop.products.context import SecretNeed
 from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier
+from teamop.products.refusals import invalid_spec_message
 from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_sections, product_host, render_site
 from teamop.products.site.extras import KEYCLOAK_USER_KEY
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
-from teamop.runtime.errors import NoKindMatch, NotFound
+from teamop.runtime.errors import Invalid, NoKindMatch, NotFound
 from teamop.runtime.finalizers import add_finalizer, has_finalizer, is_being_deleted, remove_finalizer
 from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
@@ -63,6 +64,9 @@ OWNED_KINDS = (*PRODUCT_KINDS.values(), DAEMON_SET, NETWORK_POLICY, SERVICE_ACCO
                POSTGRES_DATABASE, SECRET, CONFIG_MAP, JOB)
 OWNER_ANNOTATION = "posit.team/owner"  # on cluster-scoped objects: `<namespace>/<site>`
 KEYCLOAK_RECHECK_SECONDS = 300.0
+INVALID_SPEC_RECHECK_SECONDS = 600.0
+FAILURE_REASONS = frozenset({"InvalidSpec", "SecretKeyMissing", "OwnershipConflict"})
+"""The reasons a product controller gives when it cannot apply the product at all."""
 RETRY_SECONDS = 30.0
 
 
@@ -106,12 +110,18 @@ class SiteReconciler:
             return None  # back with the finalizer in the cache
         desired = [*rendered.objects, *([generated] if generated else [])]
         owned = [*OWNED_KINDS, *([KEYCLOAK] if inputs.keycloak_crd_installed else [])]
+        refused: str | None = None
         try:
             report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
             kept = [*report.kept, *await self._ensure_cluster_objects(obj, rendered.cluster_objects)]
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
-        report_kept_fields(self.manager, obj, conditions, kept)
+        except Invalid as error:
+            # What was written stays and nothing is deleted; the products' states are still reported below.
+            refused = invalid_spec_message(error.message)
+            self.manager.events.record(obj, "Warning", "InvalidSpec", refused)
+        else:
+            report_kept_fields(self.manager, obj, conditions, kept)
         for notice in rendered.notices:
             conditions.set(notice.condition, notice.status, notice.reason, notice.message)
             if notice.warning:
@@ -125,7 +135,9 @@ class SiteReconciler:
         else:
             conditions.set("DatabaseConfigured", True, "DatabaseConfigured",
                            f"products' databases live on {database.host}:{database.port}" if database else "")
-        await self._write_status(obj, site, conditions)
+        await self._write_status(obj, site, conditions, refused)
+        if refused is not None:
+            return Result(requeue_after=INVALID_SPEC_RECHECK_SECONDS)
         return Result(requeue_after=RETRY_SECONDS) if database_problem is not None else None
 
     # --- inputs ----------------------------------------------------------------------------------------------
@@ -209,7 +221,8 @@ class SiteReconciler:
         })
         return Result(requeue=True)
 
-    async def _write_status(self, obj: Obj, site: Site, conditions: Conditions) -> None:
+    async def _write_status(self, obj: Obj, site: Site, conditions: Conditions, refused: str | None = None) -> None:
+        """The products' states; `refused`: why the API server refused one of the Site's own objects."""
         name, namespace = obj["metadata"]["name"], obj["metadata"]["namespace"]
         products: dict[str, dict[str, Any]] = {}
         waiting: list[str] = []
@@ -220,8 +233,11 @@ class SiteReconciler:
             products[section] = summary
             if not summary["ready"]:
                 waiting.append(f"{section}: {summary.get('message') or 'not ready'}")
-        ready = not waiting and bool(products)
-        if ready:
+        ready = not waiting and bool(products) and refused is None
+        if refused is not None:
+            conditions.set("Ready", False, "InvalidSpec", "; ".join([refused, *waiting]))
+            conditions.set("Progressing", False, "InvalidSpec", refused)
+        elif ready:
             conditions.set("Ready", True, "AllProductsReady", f"{len(products)} product(s) ready")
             conditions.set("Progressing", False, "Converged", "every product is ready")
         else:
@@ -229,7 +245,9 @@ class SiteReconciler:
             conditions.set("Ready", False, "ProductsNotReady" if waiting else "NoProducts", message)
             conditions.set("Progressing", bool(waiting), "WaitingForProducts" if waiting else "Converged", message)
         degraded = [f"{section}: {p.get('message')}" for section, p in products.items() if p.get("degraded")]
-        if degraded:
+        if refused is not None:
+            conditions.set("Degraded", True, "InvalidSpec", "; ".join([refused, *degraded]))
+        elif degraded:
             conditions.set("Degraded", True, "ProductDegraded", "; ".join(degraded))
         else:
             conditions.set("Degraded", False, "AsExpected", "")
@@ -257,8 +275,11 @@ def _product_summary(product: Mapping[str, Any] | None, url: str) -> dict[str, A
         if status.get(key) is not None:
             summary[key] = status[key]
     if not ready:
-        summary["message"] = (degraded.get("message") or ready_condition.get("message")
-                              or ("waiting for the product controller" if not generation_seen else "not ready"))
+        reason = ready_condition.get("reason") if ready_condition.get("status") == "False" else None
+        message = (degraded.get("message") or ready_condition.get("message")
+                   or ("waiting for the product controller" if not generation_seen else "not ready"))
+        # A failure the product's controller named (InvalidSpec, SecretKeyMissing, ...) leads its message.
+        summary["message"] = f"{reason}: {message}" if reason in FAILURE_REASONS else message
     return summary
 
 

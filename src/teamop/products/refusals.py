@@ -1,7 +1,8 @@
 """What the API server would refuse (422 Invalid) in a rendered workload although the CRDs accept the Site, told
-without asking it and in the server's words: a container without an image, and a `nodeSelector` whose keys or
-values are not valid labels (the CRDs take any string map, as the Go operator's do). `teamop render` reports
-these; the controllers leave the judgement to the server and report its answer."""
+without asking it and in the server's words: a container without an image, a `nodeSelector` whose keys or
+values are not valid labels, and tolerations the server does not understand (the CRDs take any strings there, as
+the Go operator's do). `teamop render` reports these; the controllers leave the judgement to the server and
+report its answer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 POD_TEMPLATE_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})
 CONTAINER_LISTS = ("initContainers", "containers")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 LABEL_MAX_BYTES = 63
 PREFIX_MAX_BYTES = 253
 _LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
@@ -46,6 +48,28 @@ def _causes(obj: Mapping[str, Any]) -> Iterator[str]:
         for problem in (label_key_problem(key), label_value_problem(str(value))):
             if problem:
                 yield f"spec.template.spec.nodeSelector: Invalid value: \"{problem[0]}\": {problem[1]}"
+    for index, toleration in enumerate(pod_spec.get("tolerations") or []):
+        yield from (f"spec.template.spec.tolerations[{index}].{cause}" for cause in toleration_causes(toleration))
+
+
+def toleration_causes(toleration: Mapping[str, Any]) -> Iterator[str]:
+    """Why the API server refuses a toleration, each as `<field>: <why>`."""
+    key, operator = toleration.get("key") or "", toleration.get("operator") or ""
+    value, effect = toleration.get("value") or "", toleration.get("effect") or ""
+    if key and (problem := label_key_problem(key)):
+        yield f"key: Invalid value: \"{key}\": {problem[1]}"
+    if not key and operator != "Exists":
+        yield (f"operator: Invalid value: \"{operator}\": operator must be Exists when `key` is empty, which means "
+               "\"match all values and all keys\"")
+    if toleration.get("tolerationSeconds") is not None and effect != "NoExecute":
+        yield f"effect: Invalid value: \"{effect}\": effect must be 'NoExecute' when `tolerationSeconds` is set"
+    if operator == "Exists" and value:
+        yield f"operator: Invalid value: \"{value}\": value must be empty when `operator` is 'Exists'"
+    elif operator not in ("", "Equal", "Exists"):
+        yield f"operator: Unsupported value: \"{operator}\": supported values: \"Equal\", \"Exists\""
+    if effect not in ("", *TAINT_EFFECTS):
+        supported = ", ".join(f'"{e}"' for e in TAINT_EFFECTS)
+        yield f"effect: Unsupported value: \"{effect}\": supported values: {supported}"
 
 
 def label_value_problem(value: str) -> tuple[str, str] | None:
