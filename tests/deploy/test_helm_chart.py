@@ -219,7 +219,9 @@ def test_the_go_charts_own_values_need_only_teamops_image(helm: Helm, tmp_path: 
 
 @pytest.mark.parametrize("value", ["webhook.enable", "certmanager.enable"])
 def test_go_chart_switches_teamop_has_no_use_for_must_stay_off(helm: Helm, value: str) -> None:
-    assert "enable" in template_error(helm, "--set", f"{value}=true")
+    error = template_error(helm, "--set", f"{value}=true")
+
+    assert f"at '/{value.replace('.', '/')}': value must be false" in error
     template(helm, "--set", f"{value}=false")
 
 
