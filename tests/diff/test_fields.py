@@ -108,3 +108,15 @@ def test_secret_fields_other_than_values_are_compared_as_fields() -> None:
     after = {**secret("orbit", key="v"), "metadata": {"name": "orbit", "labels": {"a": "b"}}}
 
     assert secret_changes(before, after, generated=False) == [FieldChange("metadata.labels", ABSENT, {"a": "b"})]
+
+
+def test_secret_fields_of_other_objects_are_compared_but_never_shown() -> None:
+    before = {"spec": {"auth": {"clientSecret": "old-client-secret"}, "license": {"key": "old-licence-key"}}}
+    after = {"spec": {"auth": {"clientSecret": "new-client-secret"}, "license": {"key": "new-licence-key"},
+                      "smtp": {"user": "mail", "password": "mail-password"}}}
+
+    changes = object_changes(before, after)
+
+    assert changes == [FieldChange("spec.auth.clientSecret", REDACTED, REDACTED),
+                       FieldChange("spec.license.key", REDACTED, REDACTED),
+                       FieldChange("spec.smtp", ABSENT, {"user": "mail", "password": REDACTED})]

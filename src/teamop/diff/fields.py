@@ -3,7 +3,9 @@
 A path reads as a user would point at the field: `spec.replicas`, `metadata.labels["posit.team/site"]`,
 `spec.template.spec.containers[name=connect].env[name=LOG_LEVEL].value`. List elements are named by the field
 that identifies them (`name`, `mountPath`, `containerPort`, …) when every element has a distinct one, else by
-position. Secret values never enter a FieldChange: `secret_changes` puts a placeholder in their place.
+position. Secret values never enter a FieldChange: `secret_changes` puts a placeholder in place of a Secret's
+values, and `object_changes` in place of the secret fields of any other object (`password`, `clientSecret`, …,
+`license.key`: those `teamop render` hides too) — compared, never shown.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from teamop.controllers.preview import SECRET_FIELDS
 
 GENERATED: Final = "<generated>"
 """The value shown for a key teamop generates."""
@@ -120,7 +124,24 @@ def _walk(old: Any, new: Any, steps: tuple[Step, ...], out: list[FieldChange]) -
             for index, (was, becomes) in enumerate(zip(old, new, strict=True)):
                 _walk(was, becomes, (*steps, index), out)
             return
-    out.append(FieldChange(path_text(steps), old, new))
+    keys = [step for step in steps if isinstance(step, str)]
+    key, parent = (keys[-1] if keys else None), (keys[-2] if len(keys) > 1 else None)
+    out.append(FieldChange(path_text(steps), _masked(old, key, parent), _masked(new, key, parent)))
+
+
+def _is_secret_field(key: Any, parent: Any) -> bool:
+    return key in SECRET_FIELDS or (key == "key" and parent == "license")
+
+
+def _masked(value: Any, key: Any, parent: Any) -> Any:
+    """`value` with the text of every secret field in it (or of itself) replaced by `<redacted>`."""
+    if isinstance(value, str):
+        return REDACTED if value and _is_secret_field(key, parent) else value
+    if isinstance(value, Mapping):
+        return {name: _masked(item, name, key) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, key, parent) for item in value]
+    return value
 
 
 def _element_key(*lists: list[Any]) -> str | None:
