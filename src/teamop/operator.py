@@ -17,6 +17,7 @@ from teamop.controllers.registry import DEFAULT_OPERATOR_IMAGE, OperatorSettings
 from teamop.runtime.client import FIELD_MANAGER, Client
 from teamop.runtime.logging import configure_logging
 from teamop.runtime.manager import LeadershipLost, Manager, own_namespace
+from teamop.runtime.transport import raise_open_file_limit
 
 log = structlog.get_logger("teamop")
 
@@ -179,6 +180,7 @@ def build_manager(client: Client, args: argparse.Namespace) -> Manager:
 
 
 async def run(args: argparse.Namespace) -> int:
+    raise_open_file_limit()  # a connection per watch: one per kind and watched namespace
     qps = float(args.qps or 0)
     client = await Client.auto(args.kubeconfig, qps=qps or None,
                                burst=int(args.burst or 0) or None if qps else None)

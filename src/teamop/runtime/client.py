@@ -105,6 +105,7 @@ class Client:
         self.field_manager = field_manager
         self.dry_run = dry_run
         self.requests = RequestCounter(registry)
+        self._registry = registry
         self._transport = Transport(api_client, counter=self.requests, qps=qps, burst=burst, retry=retry)
         self.kinds = KindRegistry(self._discovery)
 
@@ -151,6 +152,20 @@ class Client:
         return await cls.from_kubeconfig(
             path, context, qps=qps, burst=burst, field_manager=field_manager, registry=registry
         )
+
+    def detached(self) -> Client:
+        """A client of the same API server and user with connections of its own, no client-side throttle and its
+        own request counts (leader election's: a lease renewal never waits behind other requests). Create it
+        inside the event loop that uses it."""
+        return Client(ApiClient(self._transport.config), field_manager=self.field_manager, registry=self._registry)
+
+    def fence_writes(self, reason: str) -> None:
+        """Refuse every later write (`WritesFenced`, nothing sent); reads go on. For a leader that lost its lease."""
+        self._transport.fence_writes(reason)
+
+    def connections(self) -> tuple[int, int]:
+        """Connections open to the API server: (requests', watches')."""
+        return self._transport.connections()
 
     async def close(self) -> None:
         await self._transport.close()

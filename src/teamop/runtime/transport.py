@@ -1,17 +1,23 @@
 """HTTP to the API server: configuration loading, auth, impersonation, throttling, retries, request counting,
 typed errors.
 
-kubernetes-asyncio provides the configuration loaders and the TLS-configured aiohttp session; requests are sent
-on that session directly so that bodies stay bytes until the caller decodes them once. kubernetes-asyncio ignores
+kubernetes-asyncio provides the configuration loaders; requests are sent with aiohttp directly so that bodies stay
+bytes until the caller decodes them once. kubernetes-asyncio ignores
 a kubeconfig user's impersonation fields (`as`, `as-groups`, `as-uid`, `as-user-extra`); `load_kubeconfig` reads
 them into an `Impersonation` kept on the Configuration, and every request sends its `Impersonate-*` headers.
+
+Connections: requests share a pool of `REQUEST_CONNECTIONS`; a watch holds its connection for minutes, one per
+kind and namespace, so each watch opens its own outside any limit (HTTP/1.1 cannot multiplex): requests never
+wait behind watches. `fence_writes` makes every later write fail before it is sent (a leader that lost its lease).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
+import resource
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -34,6 +40,10 @@ log = structlog.get_logger(__name__)
 
 USER_AGENT = "team-operator/0.1.0 (python; kubernetes-asyncio)"
 Query = Sequence[tuple[str, str]]
+
+# Requests in flight at once on one transport (kubernetes-asyncio's pool size); more wait for a free connection.
+REQUEST_CONNECTIONS = 100
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # The attribute of a kubernetes-asyncio Configuration that carries the kubeconfig's impersonation.
 IMPERSONATE_ATTRIBUTE = "teamop_impersonate"
@@ -145,6 +155,35 @@ def proxy_for(url: str) -> str | None:
     return proxies.get(target.scheme) or None
 
 
+def raise_open_file_limit() -> int:
+    """Raise this process's soft limit on open files to its hard limit (as Go programs do at start): each watch
+    holds a connection. Returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
+def ssl_context_of(config: Configuration) -> ssl.SSLContext:
+    """The TLS settings of a Configuration (its CA, client certificate and verification switches), as
+    kubernetes-asyncio's own REST client builds them."""
+    context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+    if config.cert_file:
+        context.load_cert_chain(config.cert_file, keyfile=config.key_file)
+    if not config.verify_ssl:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if config.disable_strict_ssl_verification:
+        context.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    return context
+
+
+class WritesFenced(RuntimeError):
+    """A write refused before it was sent: this transport's writes are fenced (e.g. the lease was lost)."""
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -183,25 +222,49 @@ class Transport:
         self._host = str(self.config.host).rstrip("/")
         self._proxy = self.config.proxy or proxy_for(self._host)
         self._session: aiohttp.ClientSession | None = None
+        self._watch_session: aiohttp.ClientSession | None = None
+        self._fenced: str | None = None
         self.impersonate = impersonation_of(self.config)
+
+    def _new_session(self, connections: int) -> aiohttp.ClientSession:
+        """A session with the Configuration's TLS settings and at most `connections` connections (0: no limit),
+        that does not trust the environment: with `trust_env=True` (kubernetes-asyncio's) aiohttp reads ~/.netrc
+        and the proxy variables anew in a worker thread for every request. The proxy is resolved once instead
+        (`proxy_for`), as client-go does."""
+        connector = aiohttp.TCPConnector(limit=connections, ssl=ssl_context_of(self.config))
+        return aiohttp.ClientSession(connector=connector, read_bufsize=2**21)  # watch events of large objects
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """A session on kubernetes-asyncio's connection pool (its TLS settings), that does not trust the
-        environment: kubernetes-asyncio's own session does (`trust_env=True`), and aiohttp then reads ~/.netrc
-        and the proxy variables anew in a worker thread for every request (two thread hops each). The proxy is
-        resolved once instead (`proxy_for`), as client-go does. Created on first use, inside the event loop."""
+        """The requests' session, a pool of `REQUEST_CONNECTIONS`; created on first use, inside the event loop."""
         if self._session is None:
-            pool: aiohttp.ClientSession = self.api_client.rest_client.pool_manager
-            self._session = aiohttp.ClientSession(
-                connector=pool.connector, connector_owner=False, read_bufsize=2**21  # as kubernetes-asyncio's
-            )
+            self._session = self._new_session(REQUEST_CONNECTIONS)
         return self._session
 
+    @property
+    def watch_session(self) -> aiohttp.ClientSession:
+        """The watches' session: a connection of its own for each watch, no limit."""
+        if self._watch_session is None:
+            self._watch_session = self._new_session(0)
+        return self._watch_session
+
+    def connections(self) -> tuple[int, int]:
+        """Connections open to the API server: (requests', watches')."""
+        return _open_connections(self._session), _open_connections(self._watch_session)
+
+    def fence_writes(self, reason: str) -> None:
+        """From now on every write raises `WritesFenced` instead of being sent; reads go on."""
+        self._fenced = reason
+
+    @property
+    def writes_fenced(self) -> bool:
+        return self._fenced is not None
+
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._watch_session):
+            if session is not None:
+                await session.close()
+        self._session = self._watch_session = None
         await self.api_client.close()
 
     async def _headers(self, content_type: str | None) -> list[tuple[str, str]]:
@@ -273,7 +336,10 @@ class Transport:
         if self.bucket is not None:
             await self.bucket.acquire()
         headers = await self._headers(content_type)
-        timeout = aiohttp.ClientTimeout(total=self.request_timeout, connect=10)
+        if self._fenced is not None and method in WRITE_METHODS:
+            raise WritesFenced(f"{method} {path} not sent: {self._fenced}")
+        # `sock_connect`, not `connect`: aiohttp's `connect` also counts the wait for a free pooled connection.
+        timeout = aiohttp.ClientTimeout(total=self.request_timeout, sock_connect=10)
         try:
             async with self.session.request(
                 method, self._url(path, query), data=body, headers=headers, timeout=timeout,
@@ -304,9 +370,9 @@ class Transport:
         if self.bucket is not None:
             await self.bucket.acquire()
         headers = await self._headers(None)
-        timeout = aiohttp.ClientTimeout(total=None, connect=10, sock_connect=10, sock_read=read_timeout)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=read_timeout)
         try:
-            resp = await self.session.request(
+            resp = await self.watch_session.request(
                 "GET", self._url(path, query), headers=headers, timeout=timeout, **self._request_kwargs()
             )
         except BaseException as error:
@@ -322,6 +388,16 @@ class Transport:
         finally:
             # Closing (not releasing) drops the connection: an unfinished watch body must not be drained.
             resp.close()
+
+
+def _open_connections(session: aiohttp.ClientSession | None) -> int:
+    connector = session.connector if session is not None and not session.closed else None
+    if connector is None:
+        return 0
+    # aiohttp has no public count: the connections handed out, and the idle ones it keeps for reuse.
+    acquired = len(getattr(connector, "_acquired", ()))
+    idle = sum(len(kept) for kept in getattr(connector, "_conns", {}).values())
+    return acquired + idle
 
 
 def _describe(error: BaseException) -> str:
