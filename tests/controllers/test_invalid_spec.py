@@ -13,6 +13,7 @@ from sites import apply, condition, get, go_operator_secrets, sample_site
 
 from teamop.controllers import site as site_controller
 from teamop.controllers.registry import setup_operator
+from teamop.runtime.metrics import REGISTRY
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory
 from teamop.testing.postgres import PostgresServer
@@ -47,6 +48,13 @@ def warning_events(plane: ControlPlane, namespace: str, kind: str, name: str) ->
     return events
 
 
+def retried_reconciles(controller: str) -> float:
+    """Reconciles of `controller` that failed or asked for a retry with backoff (this process, every test)."""
+    return sum(REGISTRY.get_sample_value("controller_runtime_reconcile_total",
+                                         {"controller": controller, "result": result}) or 0.0
+               for result in ("error", "requeue"))
+
+
 def uids(plane: ControlPlane, name: str, namespace: str) -> dict[str, str]:
     return {component: (get(plane, "deployment", f"{name}-{component}", namespace) or {})["metadata"]["uid"]
             for component in WORKLOADS}
@@ -60,6 +68,7 @@ async def test_a_product_the_api_server_refuses_says_invalid_spec_naming_the_fie
     await operator([setup_operator], namespaces=namespace)
     await until(lambda: site_ready(controlplane, name, namespace), timeout=150, what="the Site to be Ready")
     before = uids(controlplane, name, namespace)
+    retries_before = retried_reconciles("connect")
 
     controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge",
                          "-p", json.dumps({"spec": {"connect": {"nodeSelector": BAD_NODE_SELECTOR}}}))
@@ -80,6 +89,8 @@ async def test_a_product_the_api_server_refuses_says_invalid_spec_naming_the_fie
     assert uids(controlplane, name, namespace) == before
     deployment = get(controlplane, "deployment", f"{name}-connect", namespace) or {}
     assert "nodeSelector" not in deployment["spec"]["template"]["spec"]
+    # Not an error retried with backoff (milliseconds at first): the refused spec is looked at again much later.
+    assert retried_reconciles("connect") == retries_before
 
 
 async def test_a_product_refused_from_the_start_runs_as_soon_as_its_spec_is_fixed(
