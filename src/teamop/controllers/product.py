@@ -43,12 +43,13 @@ from teamop.controllers.render_inputs import (
     site_secret_name,
     with_secret_values,
 )
-from teamop.controllers.secrets import SecretProblem, admin_login
+from teamop.controllers.secrets import SecretProblem, admin_login, secret_reader
 from teamop.products.context import RenderContext
 from teamop.products.naming import INSTANCE_LABEL, child_name
 from teamop.products.refusals import invalid_spec_message
 from teamop.products.rendered import Rendered
 from teamop.products.workbench.placeholders import MissingSecretValue
+from teamop.runtime.cachetransform import status_only
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.errors import Invalid
@@ -83,6 +84,7 @@ class ProductReconciler:
         self.manager = manager
         self.kind = kind
         self.cache = manager.cache
+        self.secrets = secret_reader(manager)
         self.client = manager.client
         self.operator_image = operator_image
 
@@ -96,7 +98,8 @@ class ProductReconciler:
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(p) for p in first.get("loc", ()))
-            return await self._failed(obj, conditions, "InvalidSpec", f"{where}: {first.get('msg')}; nothing changed")
+            return await self._failed(obj, conditions, "InvalidSpec", f"{where}: {first.get('msg')}; nothing changed",
+                                      retry_after=INVALID_SPEC_RECHECK_SECONDS)
         inputs = await self._inputs(obj, spec)
         rendered = self.kind.render(spec, inputs.context)
         try:
@@ -133,26 +136,27 @@ class ProductReconciler:
         except SecretProblem as problem:
             problems.append((problem.reason, str(problem)))
             site_secret = None
-        resolved = await resolve_secrets(self.client, self.cache, namespace=namespace, site=site,
+        resolved = await resolve_secrets(self.client, self.secrets, namespace=namespace, site=site,
                                          component=self.kind.component, site_secret=site_secret, needs=needs)
         database = None
         if password_key(self.kind):
-            database, database_problem = self._database(obj, spec)
+            database, database_problem = await self._database(obj, spec)
             if database_problem:
                 problems.append(database_problem)
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
                                  database=database, operator_image=self.operator_image)
         return Inputs(context, resolved.generated, problems, resolved.values, resolved.note)
 
-    def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
+    async def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
         of the workload Secret."""
         configured = configured_database(spec)
         if configured is not None:
             return configured, None
         try:
-            login = admin_login(self.cache, obj["metadata"]["namespace"], dump(getattr(spec, "workload_secret", None)),
-                                dump(getattr(spec, "main_database_credential_secret", None)))
+            login = await admin_login(self.secrets, obj["metadata"]["namespace"],
+                                      dump(getattr(spec, "workload_secret", None)),
+                                      dump(getattr(spec, "main_database_credential_secret", None)))
         except SecretProblem as problem:
             return None, (problem.reason, f"no database for {self.kind.component}: {problem}")
         return DatabaseAddress(login.host, login.port, login.sslmode), None
@@ -290,6 +294,7 @@ def setup_product(manager: Manager, kind: ProductKind, *, operator_image: str,
             return []
         return [Request(metadata.get("namespace", ""), instance[: -len(suffix)])]
 
+    manager.cache.set_transform(POD, status_only)  # a product's status reads its pods' status, nothing else
     builder = ControllerBuilder(manager).named(kind.component).for_(kind.gvk)
     for gvk in (*OWNED_KINDS, *extra_owned):
         builder = builder.owns(gvk)
