@@ -39,7 +39,7 @@ from teamop.products.objects import (
 )
 from teamop.products.rendered import Rendered
 from teamop.products.sidecar import API_KEY_SECRET_KEYS, chronicle_agent_container
-from teamop.products.storage import additional_claims, claim_volume, data_claim
+from teamop.products.storage import additional_claims, additional_volume_parts, claim_volume, data_claim
 from teamop.products.workload import (
     ContainerPort,
     HttpProbe,
@@ -132,20 +132,6 @@ def _template_parts(site: str) -> PodParts:
     volume = {"name": "template-config", "configMap": {"name": child_name(site, COMPONENT, "templates"),
                                                        "defaultMode": 420}}
     return PodParts(volumes=[volume], mounts=template_mounts("template-config", TEMPLATE_DIR))
-
-
-def _additional_volume_parts(spec: ConnectSpec) -> PodParts:
-    parts = PodParts()
-    for index, volume in enumerate(spec.additional_volumes or []):
-        if not volume.pvc_name or not volume.mount_path:
-            continue
-        name = f"additional-volume-{index}"
-        parts.volumes.append(claim_volume(name, volume.pvc_name))
-        mount: dict[str, Any] = {"name": name, "mountPath": volume.mount_path}
-        if volume.read_only:
-            mount["readOnly"] = True
-        parts.mounts.append(mount)
-    return parts
 
 
 def _optional_env(context: RenderContext, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -248,7 +234,7 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
         _secret_key_parts(context.secret(SECRET_KEY_KEY)),
         license.pod,
         service_account_token_parts() if off_host else PodParts(),
-        _additional_volume_parts(spec),
+        additional_volume_parts(spec.additional_volumes or []),
     )
     env += parts.env
     if off_host:

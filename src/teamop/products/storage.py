@@ -14,6 +14,8 @@ Interface (stable):
   (`site_shared_claim`), which the Site creates.
 - `claim(site, namespace, component, name, size, access_modes, storage_class=None, volume_name=None)` — a PVC.
 - `claim_volume(volume_name, claim_name, read_only=False)` — the pod volume mounting a claim.
+- `additional_volume_parts(volumes)` — the pod volumes and mounts of a product's additional volumes, each named
+  after its claim as the reference names them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from teamop.api.v1beta1.common import VolumeSpec
 from teamop.products.naming import child_name, component_labels
 from teamop.products.objects import metadata
+from teamop.products.workload import PodParts
 
 DEFAULT_DATA_SIZE = "10Gi"
 """A product's data claim when its resource has no `volume` at all."""
@@ -132,3 +135,19 @@ def claim_volume(volume_name: str, claim_name: str, *, read_only: bool = False) 
     if read_only:
         source["readOnly"] = True
     return {"name": volume_name, "persistentVolumeClaim": source}
+
+
+def additional_volume_parts(volumes: Sequence[VolumeSpec]) -> PodParts:
+    """Each additional volume mounted at its `mountPath`; the pod volume is named after the claim (the Go
+    operator's name, so a taken-over pod template keeps its volume names)."""
+    parts = PodParts()
+    for volume in volumes:
+        if not volume.pvc_name or not volume.mount_path:
+            raise ValueError("additionalVolumes: every volume needs pvcName and mountPath")
+        read_only = bool(volume.read_only)
+        parts.volumes.append(claim_volume(volume.pvc_name, volume.pvc_name, read_only=read_only))
+        mount: dict[str, Any] = {"name": volume.pvc_name, "mountPath": volume.mount_path}
+        if read_only:
+            mount["readOnly"] = True
+        parts.mounts.append(mount)
+    return parts

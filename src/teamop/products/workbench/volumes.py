@@ -15,7 +15,7 @@ from typing import Any
 from teamop.api.v1beta1.common import VolumeSpec
 from teamop.products.context import SecretKeyRef
 from teamop.products.launcher_templates import template_mounts
-from teamop.products.storage import claim_volume
+from teamop.products.storage import additional_volume_parts, claim_volume
 from teamop.products.workbench import names
 from teamop.products.workbench.login_files import login_mounts
 from teamop.products.workbench.session_config import (
@@ -118,16 +118,6 @@ def common_parts(site: str, claims: Claims) -> PodParts:
         ],
     )
     return PodParts.join(parts, additional_volume_parts(claims.additional))
-
-
-def additional_volume_parts(volumes: Sequence[VolumeSpec]) -> PodParts:
-    parts = PodParts()
-    for volume in volumes:
-        if not volume.pvc_name or not volume.mount_path:
-            raise ValueError("additionalVolumes: every volume needs pvcName and mountPath")
-        parts.volumes.append(claim_volume(volume.pvc_name, volume.pvc_name, read_only=bool(volume.read_only)))
-        parts.mounts.append(_mount(volume.pvc_name, volume.mount_path, read_only=bool(volume.read_only)))
-    return parts
 
 
 def key_volume(keys: KeyRefs) -> dict[str, Any]:
