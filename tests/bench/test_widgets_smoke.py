@@ -18,6 +18,7 @@ from teamop.runtime.controller import Controller
 from teamop.runtime.manager import Manager
 from teamop.runtime.requestcount import RequestSnapshot
 from teamop.testing.controlplane import ControlPlane
+from teamop.testing.settle import ReconcileLog, wait_reconciled_since, wait_settled
 from teamop.testing.wait import until
 
 pytestmark = pytest.mark.controlplane
@@ -30,13 +31,9 @@ class WidgetEngine:
     client: Client
     manager: Manager
     controller: Controller
+    reconciler: WidgetReconciler
+    reconciles: ReconcileLog
     task: asyncio.Task[None]
-
-    @property
-    def reconciler(self) -> WidgetReconciler:
-        reconciler = self.controller.reconciler
-        assert isinstance(reconciler, WidgetReconciler)
-        return reconciler
 
     async def wait_synced(self) -> None:
         while not (self.manager.cache.informers() and self.manager.cache.has_synced):
@@ -44,19 +41,13 @@ class WidgetEngine:
                 self.task.result()
             await asyncio.sleep(0.05)
 
-    async def idle(self, *, reconciles: int, settle: float = 1.0, timeout: float = 60) -> None:
-        """Until at least `reconciles` reconciles ran and the queue stayed empty for `settle` seconds."""
-        deadline = time.monotonic() + timeout
-        quiet_since: float | None = None
-        while time.monotonic() < deadline:
-            if self.controller.queue.busy or self.reconciler.reconciles < reconciles:
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= settle:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"engine not idle after {timeout} s ({self.reconciler.reconciles} reconciles)")
+    async def reconciled_everything(self) -> None:
+        """Until every widget has been reconciled to completion since the start and no key is queued or running."""
+        await wait_reconciled_since(self.manager, self.reconciles, {}, timeout=60)
+
+    async def settled(self) -> None:
+        """Until reconciling every widget once more writes nothing and the cache equals the API server."""
+        await wait_settled(self.manager, self.reconciles, timeout=60)
 
     async def stop(self) -> None:
         self.manager.request_stop()
@@ -71,7 +62,12 @@ async def start(controlplane: ControlPlane, namespace: str) -> WidgetEngine:
         client, namespaces=namespace, health_addr=None, metrics_addr=None, grace_period=10, managed_by=MANAGED_BY
     )
     controller = setup(manager)
-    engine = WidgetEngine(client, manager, controller, asyncio.get_running_loop().create_task(manager.run()))
+    reconciler = controller.reconciler
+    assert isinstance(reconciler, WidgetReconciler)
+    reconciles = ReconcileLog()
+    reconciles.install(manager)
+    engine = WidgetEngine(client, manager, controller, reconciler, reconciles,
+                          asyncio.get_running_loop().create_task(manager.run()))
     await engine.wait_synced()
     return engine
 
@@ -128,8 +124,9 @@ async def test_widgets_converge_and_a_restart_writes_nothing(
         await until(lambda: synced_widgets(controlplane, namespace) == N, timeout=120, interval=0.25,
                     what=f"all {N} widgets Synced")
         converge = time.monotonic() - started
-        await engine.idle(reconciles=N)
+        await engine.reconciled_everything()
         made = engine.client.requests.snapshot() - before
+        await engine.settled()  # its trailing status updates written before it stops
     finally:
         await engine.stop()
     print(f"\n[widgets smoke] N={N}: converged in {converge:.2f} s; {made.writes()} writes, {made.total()} requests "
@@ -146,12 +143,13 @@ async def test_widgets_converge_and_a_restart_writes_nothing(
     try:
         before = restarted.client.requests.snapshot()
         started = time.monotonic()
-        await restarted.idle(reconciles=N)
+        await restarted.reconciled_everything()  # it has done all it would: every widget reconciled, nothing queued
         made = restarted.client.requests.snapshot() - before
+        since_start = restarted.client.requests.snapshot()
     finally:
         await restarted.stop()
     took = time.monotonic() - started
     print(f"[widgets smoke] restart: {restarted.reconciler.reconciles} reconciles in {took:.2f} s; "
           f"{made.writes()} writes, {made.total()} requests [{breakdown(made) or 'none'}]")
     assert restarted.reconciler.reconciles >= N
-    assert made.writes() == 0, breakdown(made)
+    assert since_start.writes() == 0, breakdown(since_start)

@@ -3,7 +3,6 @@ PostgreSQL: what a user sees with kubectl."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -129,7 +128,7 @@ async def test_a_site_without_a_site_secret_converges_and_its_generated_password
     restarted = await operator([setup_operator], namespaces=namespace)
     for controller in restarted.manager.controllers:
         controller.enqueue_all()
-    await asyncio.sleep(3)
+    await restarted.reconciled_everything()  # the comparison below is about what the restarted operator did
     await until(lambda: site_ready(controlplane, name, namespace), timeout=60)
 
     after = {c: secret_value(controlplane, f"{name}-{c}-generated", namespace, k) for c, k in
@@ -156,23 +155,22 @@ async def test_a_restarted_operator_makes_no_write_for_a_converged_site(
     controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
 ) -> None:
     first = await converge(controlplane, namespace, name, operator, postgres)
-    await asyncio.sleep(2)
+    await first.settled()  # its trailing status updates written: converged
     await first.stop()
 
     restarted = await operator([setup_operator], namespaces=namespace)
-    before = restarted.client.requests.snapshot()
     for controller in restarted.manager.controllers:
         controller.enqueue_all()
-    await asyncio.sleep(5)
+    await restarted.reconciled_everything()  # it has done all it would: every object reconciled, nothing queued
 
-    made = restarted.client.requests.snapshot() - before
+    made = restarted.client.requests.snapshot()  # everything it sent since it started
     assert made.writes() == 0, made
 
 
 async def test_changing_connect_auth_rolls_connect_and_nothing_else(
     controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
 ) -> None:
-    await converge(controlplane, namespace, name, operator, postgres)
+    running = await converge(controlplane, namespace, name, operator, postgres)
     connect_before = pod_template_hash(controlplane, name, namespace, "connect")
     workbench_before = pod_template_hash(controlplane, name, namespace, "workbench")
 
@@ -181,6 +179,7 @@ async def test_changing_connect_auth_rolls_connect_and_nothing_else(
 
     await until(lambda: pod_template_hash(controlplane, name, namespace, "connect") != connect_before, timeout=60,
                 what="a new config hash on Connect's pod template")
+    await running.settled()  # every product reconciled after the change, so Workbench had its chance to roll
     assert pod_template_hash(controlplane, name, namespace, "workbench") == workbench_before
 
 

@@ -55,7 +55,7 @@ def synced(engine: Engine, namespace: str, *names: str) -> Callable[[], Awaitabl
 
 async def converge(engine: Engine, namespace: str, *names: str) -> None:
     await eventually_async(synced(engine, namespace, *names), timeout=30, what=f"toys {names} Synced")
-    await engine.idle()
+    await engine.settled()
 
 
 async def test_children_are_created_with_labels_and_a_controller_reference(
@@ -159,14 +159,13 @@ async def test_a_forced_resync_after_convergence_makes_no_writes(
     engine = await start_engine(namespace, workers=4)
     names = [f"t{i}" for i in range(10)]
     await create(controlplane, *(toy(name, namespace, withSecret=True) for name in names))
-    await converge(engine, namespace, *names)
-    await asyncio.sleep(1)  # let late watch events (our own status writes) arrive
-    await engine.idle()
+    await converge(engine, namespace, *names)  # settled: no watch event of our own writes is still on its way
     before = engine.client.requests.snapshot()
     reconciles_before = sum(engine.reconciler.reconciles.values())
+    since = engine.reconciles.mark()
 
     assert engine.controller.enqueue_all() == len(names)
-    await engine.idle()
+    await engine.reconciled_since(since)
 
     made = engine.client.requests.snapshot() - before
     assert sum(engine.reconciler.reconciles.values()) - reconciles_before == len(names)
@@ -180,16 +179,27 @@ async def test_a_status_only_change_of_the_primary_does_not_trigger_a_reconcile(
     engine = await start_engine(namespace)
     await create(controlplane, toy("a", namespace))
     await converge(engine, namespace, "a")
-    await asyncio.sleep(0.5)
     count = engine.reconciler.reconciles[Request(namespace, "a")]
 
+    # Two real changes (the CRD prunes status fields it does not declare, and an unchanged value is no change).
     await kubectl(controlplane, "-n", namespace, "patch", "toy", "a", "--subresource=status", "--type=merge",
-                  "-p", json.dumps({"status": {"phase": "Synced"}}))
-    await kubectl(controlplane, "-n", namespace, "patch", "toy", "a", "--subresource=status", "--type=merge",
-                  "-p", json.dumps({"status": {"extra": 1}}))
-    await asyncio.sleep(1)
-    await engine.idle()
+                  "-p", json.dumps({"status": {"phase": "Paused"}}))
+    changed = await kubectl(controlplane, "-n", namespace, "patch", "toy", "a", "--subresource=status",
+                            "--type=merge", "-p", json.dumps({"status": {"phase": "Resumed"}}),
+                            "-o", "jsonpath={.metadata.resourceVersion}")
+
+    # The informer tells its handlers as it stores an object: once the cache holds the last change (or a later
+    # one; the test API server's resourceVersions are etcd revisions, so they compare as numbers), the controller
+    # has heard of both, and any key they queued is in the queue.
+    async def cache_has_the_change() -> bool:
+        cached = engine.manager.cache.get(TOY, "a", namespace) or {"metadata": {"resourceVersion": "0"}}
+        return int(cached["metadata"]["resourceVersion"]) >= int(changed)
+
+    await eventually_async(cache_has_the_change, timeout=20, what="the status change in the cache")
+    await eventually_async(lambda: asyncio.sleep(0, engine.controller.queue.busy == 0), timeout=20,
+                           what="no key queued or in progress")
     assert engine.reconciler.reconciles[Request(namespace, "a")] == count
+    assert (await get(engine, TOY, "a", namespace) or {})["status"]["phase"] == "Resumed"  # nothing put it back
 
 
 async def test_a_failing_reconcile_is_retried_with_growing_delays(

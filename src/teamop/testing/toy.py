@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from teamop.runtime.client import Client
@@ -22,6 +22,7 @@ from teamop.runtime.controller import Controller, ControllerBuilder
 from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
 from teamop.runtime.reconcile import Request, Result
+from teamop.testing.settle import ReconcileKey, ReconcileLog, wait_reconciled_since, wait_settled
 
 TOY = GVK("runtime.teamop.dev", "v1", "Toy")
 CONFIG_MAP = GVK("", "v1", "ConfigMap")
@@ -127,14 +128,29 @@ class Engine:
     controller: Controller
     reconciler: ToyReconciler
     task: asyncio.Task[None]
+    reconciles: ReconcileLog = field(default_factory=ReconcileLog)
+
+    def __post_init__(self) -> None:
+        self.reconciles.install(self.manager)
 
     async def stop(self) -> None:
         self.manager.request_stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.task, 60)
 
+    async def settled(self, timeout: float = 60) -> None:
+        """Wait until reconciling every toy once more writes nothing, the cache equals the API server (no watch
+        event of our own writes still on its way) and no key is queued or in progress."""
+        await wait_settled(self.manager, self.reconciles, timeout=timeout)
+
+    async def reconciled_since(self, since: Mapping[ReconcileKey, int], timeout: float = 60) -> None:
+        """Wait until every toy has been reconciled to completion since `since` (a `reconciles.mark()`) and no key
+        is queued or in progress."""
+        await wait_reconciled_since(self.manager, self.reconciles, since, timeout=timeout)
+
     async def idle(self, settle: float = 0.3) -> None:
-        """Wait until the controller has no key queued or in progress, and stays so for `settle` seconds."""
+        """Wait until the controller has no key queued or in progress, and stays so for `settle` seconds (for
+        benchmarks; a test waits for `settled` instead, which does not depend on the clock)."""
         loop = asyncio.get_running_loop()
         quiet_since = None
         while True:
