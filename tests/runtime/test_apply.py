@@ -28,6 +28,17 @@ OWNER_REFERENCE = {"apiVersion": "example.dev/v1", "kind": "Thing", "name": "own
                    "controller": True, "blockOwnerDeletion": True}
 
 
+def field_set(value: Any, name: str = "") -> dict[str, Any]:
+    """The fieldsV1 the API server records for an applied object of the shapes used here: maps field by field,
+    owner references by uid, other lists whole; identity fields are not recorded."""
+    if isinstance(value, Mapping):
+        skipped = {"": {"apiVersion", "kind"}, "metadata": {"name", "namespace"}}.get(name, set())
+        return {f"f:{key}": field_set(child, key) for key, child in value.items() if key not in skipped}
+    if name == "ownerReferences":
+        return {f'k:{{"uid":"{ref["uid"]}"}}': {".": {}, **field_set(ref, "reference")} for ref in value}
+    return {}
+
+
 class FakeApi:
     """Stores objects; apply merges like server-side apply for the shapes used here and records managedFields."""
 
@@ -57,7 +68,7 @@ class FakeApi:
             merged["metadata"]["uid"] = live["metadata"]["uid"]
         merged["metadata"]["managedFields"] = [
             {"manager": "team-operator", "operation": "Apply", "fieldsType": "FieldsV1",
-             "fieldsV1": {"f:data": {f"f:{k}": {} for k in obj.get("data") or {}}}}
+             "fieldsV1": field_set(obj)}
         ]
         return self.put(merged)
 

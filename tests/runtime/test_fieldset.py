@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from teamop.runtime.apply import why_apply
 from teamop.runtime.fieldset import fields_no_longer_desired, leaf_paths, owned_fields, owns_anything, split, union
 
@@ -10,7 +12,8 @@ OWNED = {
     "f:data": {"f:a": {}, "f:b": {}},
     "f:spec": {
         "f:containers": {
-            'k:{"name":"web"}': {".": {}, "f:name": {}, "f:image": {}, "f:env": {'k:{"name":"MODE"}': {".": {}}}},
+            'k:{"name":"web"}': {".": {}, "f:name": {}, "f:image": {},
+                                 "f:env": {'k:{"name":"MODE"}': {".": {}, "f:name": {}, "f:value": {}}}},
         },
         "f:ports": {'k:{"port":80,"protocol":"TCP"}': {".": {}, "f:port": {}}},
         "f:finalizers": {'v:"a"': {}},
@@ -99,15 +102,20 @@ def test_leaf_paths_list_every_owned_field() -> None:
     assert ("f:spec", "f:containers", 'k:{"name":"web"}', "f:image") in set(leaf_paths(OWNED))
 
 
+def converged_live() -> dict[str, Any]:
+    """`desired_all()` as the server stores it after our apply: our field set, the port's protocol defaulted."""
+    live: dict[str, Any] = {**desired_all(), **live_with(OWNED)}
+    live["metadata"] = {**live["metadata"], "labels": {"app": "x", "tier": "y"}}
+    live["spec"]["ports"] = [{"port": 80, "protocol": "TCP"}]
+    return live
+
+
 def test_why_apply_is_none_for_a_converged_object() -> None:
-    live = {**desired_all(), **live_with(OWNED)}
-    live["metadata"] = {**live["metadata"], "labels": {"app": "x", "tier": "y"}}  # type: ignore[dict-item]
-    assert why_apply(desired_all(), live, "team-operator") is None
+    assert why_apply(desired_all(), converged_live(), "team-operator") is None
 
 
 def test_why_apply_names_a_removed_setting() -> None:
-    live = {**desired_all(), **live_with(OWNED)}
-    live["metadata"] = {**live["metadata"], "labels": {"app": "x", "tier": "y"}}  # type: ignore[dict-item]
+    live = converged_live()
     desired = desired_all()
     del desired["data"]["b"]  # type: ignore[attr-defined]
     assert why_apply(desired, live, "team-operator") == "owns fields no longer desired: f:data.f:b"

@@ -111,15 +111,19 @@ def test_why_apply_says_the_previous_operator_owns_fields_even_when_nothing_diff
     desired = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}}
     live = {**copy.deepcopy(desired), **with_entries(entry(PREDECESSOR, "Update", {"f:data": {"f:k": {}}}))}
     live["data"] = {"k": "v"}
-    assert why_apply(desired, live, PREDECESSOR) is None  # without the setting, nothing to do
+    # without the setting, an apply only adds the fields to our Apply entry
+    assert why_apply(desired, live, PREDECESSOR) == "not owned data.k"
     assert why_apply(desired, live, PREDECESSOR, [PREDECESSOR]) == "previous operator owns fields"
 
 
 def test_the_predecessors_status_entry_counts_as_a_status_difference() -> None:
     live = {**with_entries(entry(PREDECESSOR, "Update", {"f:status": {"f:phase": {}}}, "status")),
             "status": {"phase": "Synced"}}
-    assert not status_differs(live, {"phase": "Synced"}, PREDECESSOR)
+    assert status_differs(live, {"phase": "Synced"}, PREDECESSOR)  # not ours through Apply
     assert status_differs(live, {"phase": "Synced"}, PREDECESSOR, [PREDECESSOR])
+    ours = with_entries(entry(PREDECESSOR, "Apply", {"f:status": {"f:phase": {}}}, "status"))
+    assert not status_differs({**ours, "status": {"phase": "Synced"}}, {"phase": "Synced"}, PREDECESSOR,
+                              [PREDECESSOR])
 
 
 # -- on the API server -------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 1. marks every desired object with the managed-by label and a controller ownerReference to the owner;
 2. compares it with the cached object and server-side applies it only when
    - it is absent (the apply creates it: one request),
-   - the live object does not contain it (`compare.is_subset`: server defaults and other managers' fields are
-     ignored), or
+   - a field it sets is not in the live object with the same value, or not owned by our field manager through Apply
+     (`converged`: another manager's change or removal takes the field from us; server defaults and other managers'
+     fields are ignored),
    - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them, or
    - a previous operator's field manager (`take_over`) owns fields through Update: they are first moved to our
      manager (`takeover`, once per object), so that the apply removes those we do not set;
@@ -45,9 +46,10 @@ import structlog
 
 from teamop.runtime.applyorder import in_phases
 from teamop.runtime.client import Client
-from teamop.runtime.compare import differences, normalise_secret
+from teamop.runtime.compare import normalise_secret
+from teamop.runtime.converged import why_apply
 from teamop.runtime.errors import Conflict, Invalid, NotFound
-from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields, union
+from teamop.runtime.fieldset import owned_fields, union
 from teamop.runtime.immutable import keep_immutable
 from teamop.runtime.kinds import GVK, gvk_of
 from teamop.runtime.ownership import (
@@ -105,28 +107,6 @@ class ApplyReport:
 def key_of(obj: Mapping[str, Any]) -> ObjectKey:
     metadata = obj.get("metadata") or {}
     return gvk_of(obj), metadata.get("namespace"), metadata["name"]
-
-
-def why_apply(
-    desired: Mapping[str, Any],
-    live: Mapping[str, Any] | None,
-    field_manager: str,
-    take_over_managers: Collection[str] = (),
-) -> str | None:
-    """Why `desired` must be applied over `live`, or None when the live object already is as desired."""
-    if live is None:
-        return "absent"
-    if has_fields_to_take_over(live, take_over_managers):
-        return "previous operator owns fields"
-    differing = differences(desired, live, limit=3)
-    if differing:
-        return "differs at " + ", ".join(differing)
-    owned = owned_fields(live, field_manager)
-    if owned:
-        stale = fields_no_longer_desired(owned, desired)
-        if stale:
-            return "owns fields no longer desired: " + ", ".join(".".join(path) for path in stale[:3])
-    return None
 
 
 class Applier:

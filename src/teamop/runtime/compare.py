@@ -1,4 +1,6 @@
-"""Does the live object already say everything the desired object says?
+"""Does the live object already say everything the desired object says? (A value comparison for fields whose
+owner does not matter — `immutable` uses it; the skip decision of apply is `converged`, which also asks who owns each
+field.)
 
 The desired object must be a *subset* of the live one: every field we set equals the live value, where the server
 may have added fields (defaults, status, metadata). Lists are compared element by element and must have the same

@@ -35,6 +35,13 @@ def owned_fields(obj: Mapping[str, Any], manager: str, *, subresource: str = "")
     return None
 
 
+def others_fields(obj: Mapping[str, Any], manager: str, *, subresource: str = "") -> dict[str, Any]:
+    """The fields every other entry on `obj` owns (`subresource`'s; our manager's Update entries included)."""
+    return union(*(entry["fieldsV1"] for entry in (obj.get("metadata") or {}).get("managedFields") or []
+                   if entry.get("subresource", "") == subresource and isinstance(entry.get("fieldsV1"), Mapping)
+                   and not (entry.get("manager") == manager and entry.get("operation") == APPLY_OPERATION)))
+
+
 def leaf_paths(fields: Mapping[str, Any], prefix: Path = ()) -> Iterator[Path]:
     """Every path of the tree that ends in an empty node (a field owned as a whole)."""
     for key, child in fields.items():

@@ -16,8 +16,7 @@ from typing import Any
 import structlog
 
 from teamop.runtime.client import Client
-from teamop.runtime.compare import differences
-from teamop.runtime.fieldset import fields_no_longer_desired, owned_fields
+from teamop.runtime.converged import why_apply
 from teamop.runtime.kinds import gvk_of
 from teamop.runtime.ownership import describe
 from teamop.runtime.takeover import has_fields_to_take_over, take_over
@@ -29,13 +28,9 @@ log = structlog.get_logger(__name__)
 def status_differs(
     live: Mapping[str, Any], status: Mapping[str, Any], field_manager: str, take_over_managers: Collection[str] = ()
 ) -> bool:
-    if has_fields_to_take_over(live, take_over_managers, "status"):
-        return True
-    desired = {"status": dict(status)}
-    if differences(desired, live, limit=1):
-        return True
-    owned = owned_fields(live, field_manager, subresource="status")
-    return bool(owned and fields_no_longer_desired(owned, desired))
+    """Whether writing `status` would change `live`: a field differs or is not ours (see `converged`), we own one we
+    no longer set, or a previous operator owns some."""
+    return why_apply({"status": dict(status)}, live, field_manager, take_over_managers, "status") is not None
 
 
 class StatusWriter:
