@@ -1,4 +1,5 @@
-"""A TCP forwarder that a test can cut and restore, to make the API server unreachable for one client only."""
+"""A TCP forwarder that a test can cut and restore, to make the API server unreachable for one client only, or
+stall, to make the connections open now go silent (as a dead link does) while new ones work."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ class CuttableProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._stalled: set[asyncio.StreamWriter] = set()
+        self.connections = 0  # connections accepted so far
 
     async def open(self) -> int:
         """Listen (again, on the same port after a cut); returns the port."""
@@ -29,7 +32,13 @@ class CuttableProxy:
             transport.abort()  # type: ignore[attr-defined]
         self._writers.clear()
 
+    def stall(self) -> None:
+        """Stop forwarding on every connection open now, in both directions, without closing any: the peers see
+        nothing more and no error. Connections opened later are forwarded."""
+        self._stalled.update(self._writers)
+
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -44,6 +53,8 @@ class CuttableProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if writer in self._stalled:
+                    continue  # swallowed: a dead link
                 writer.write(data)
                 await writer.drain()
         finally:

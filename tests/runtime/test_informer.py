@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import json
 import urllib.request
 import uuid
@@ -17,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from teamop.runtime.cache import InformerCache, InformerNotFound
 from teamop.runtime.client import Client, WatchEvent
+from teamop.runtime.frozen import ReadOnlyError
 from teamop.runtime.informer import Backoff, EventHandler, FuncHandler, Informer
 from teamop.runtime.kinds import GVK
 from teamop.runtime.labels import parse_selector
@@ -99,12 +101,19 @@ def test_store_indexes_follow_puts_and_removes() -> None:
         store.by_index("nonexistent", "x")
 
 
-def test_reads_share_the_cached_object() -> None:
+def test_reads_share_one_read_only_object_that_a_reader_cannot_change() -> None:
     store = Store()
-    original = obj("x")
-    store.put(original)
-    assert store.get("x", "a") is original
-    assert store.list()[0] is original
+    store.put(obj("x"))
+    cached = store.get("x", "a")
+    assert cached is not None
+    assert store.list()[0] is cached  # no copy per read
+    with pytest.raises(ReadOnlyError):
+        cached["metadata"]["labels"]["app"] = "changed"
+    with pytest.raises(ReadOnlyError):
+        cached["metadata"].pop("labels")
+    changed = copy.deepcopy(cached)
+    changed["metadata"]["labels"]["app"] = "changed"
+    assert store.get("x", "a") == obj("x")
 
 
 # -- against the real API server -----------------------------------------------------------------------------------

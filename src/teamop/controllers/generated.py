@@ -27,9 +27,9 @@ from teamop.controllers.kinds import SECRET
 from teamop.controllers.secrets import decode_data, secret_data
 from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.naming import child_name, component_labels, generated_secret_name
-from teamop.runtime.cache import InformerCache
 from teamop.runtime.client import Client
 from teamop.runtime.errors import NotFound
+from teamop.runtime.namedreader import NamedReader
 
 PUBLIC_KEY_SUFFIX = ".pub"
 
@@ -148,7 +148,7 @@ class ResolvedSecrets:
 
 async def resolve_secrets(
     client: Client,
-    cache: InformerCache,
+    secrets: NamedReader,
     *,
     namespace: str,
     site: str,
@@ -159,17 +159,17 @@ async def resolve_secrets(
 ) -> ResolvedSecrets:
     """Where each needed key lives. A missing site secret is not an error: everything is generated then.
 
-    Secrets are read from the cache. Only before writing something new into `-generated` (a first take or a new
-    value) are `-generated` and the Go operator's Secret read from the server, as the cache may lag behind a
-    write of a moment ago: no key is generated while an older one exists, and a take is reported once."""
+    Secrets are read by name (`secret_reader`). Only before writing something new into `-generated` (a first take
+    or a new value) are `-generated` and the Go operator's Secret read from the server, as the cache may lag behind
+    a write of a moment ago: no key is generated while an older one exists, and a take is reported once."""
     needs = list(needs)
     name = generated_secret_name(site, component)
     predecessor_name = predecessor_secret_name(site, component)
     has_predecessor_keys = any(need.predecessor_key for need in needs)
     found = Found(
-        site_secret=secret_data(cache, namespace, site_secret) if site_secret else None,
-        predecessor=secret_data(cache, namespace, predecessor_name) if has_predecessor_keys else None,
-        generated=secret_data(cache, namespace, name),
+        site_secret=await secret_data(secrets, namespace, site_secret) if site_secret else None,
+        predecessor=await secret_data(secrets, namespace, predecessor_name) if has_predecessor_keys else None,
+        generated=await secret_data(secrets, namespace, name),
     )
     choices = plan(needs, found)
     if first_taken(choices, found.generated):

@@ -14,7 +14,13 @@ from urllib.parse import unquote, urlsplit
 import structlog
 
 from teamop.controllers.kinds import FINALIZER, POSTGRES_DATABASE, SECRET
-from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name, secret_data
+from teamop.controllers.secrets import (
+    SecretProblem,
+    admin_login,
+    kubernetes_secret_name,
+    secret_data,
+    secret_reader,
+)
 from teamop.db.provision import DatabaseError, DatabaseNameConflict, DatabaseRequest, drop_database, ensure_database
 from teamop.db.server import ServerLogin
 from teamop.runtime.conditions import Conditions
@@ -64,6 +70,7 @@ class PostgresDatabaseReconciler:
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
         self.cache = manager.cache
+        self.secrets = secret_reader(manager)
         self.client = manager.client
         self._failures: dict[Request, int] = {}
 
@@ -83,7 +90,7 @@ class PostgresDatabaseReconciler:
             return None  # the update event brings us back with the finalizer in the cache
         conditions = Conditions.of(obj)
         try:
-            admin, database_request = self._inputs(obj)
+            admin, database_request = await self._inputs(obj)
             state = await ensure_database(admin, database_request)
         except (SecretProblem, SpecProblem) as problem:
             reason = getattr(problem, "reason", "InvalidSpec")
@@ -107,14 +114,14 @@ class PostgresDatabaseReconciler:
         })
         return None
 
-    def _inputs(self, obj: Obj) -> tuple[ServerLogin, DatabaseRequest]:
+    async def _inputs(self, obj: Obj) -> tuple[ServerLogin, DatabaseRequest]:
         spec = obj.get("spec") or {}
         metadata = obj["metadata"]
         namespace = metadata["namespace"]
         database, role = database_and_role(str(spec.get("url", "")))
-        admin = admin_login(self.cache, namespace, spec.get("workloadSecret"), spec.get("mainDbCredentialSecret"),
-                            credential_field="spec.mainDbCredentialSecret")
-        password = self._role_password(namespace, spec)
+        admin = await admin_login(self.secrets, namespace, spec.get("workloadSecret"),
+                                  spec.get("mainDbCredentialSecret"), credential_field="spec.mainDbCredentialSecret")
+        password = await self._role_password(namespace, spec)
         return admin, DatabaseRequest(
             database=database,
             role=role,
@@ -124,13 +131,13 @@ class PostgresDatabaseReconciler:
             extensions=tuple(spec.get("extensions") or ()),
         )
 
-    def _role_password(self, namespace: str, spec: Mapping[str, Any]) -> str:
+    async def _role_password(self, namespace: str, spec: Mapping[str, Any]) -> str:
         name = spec.get("secretVault") or kubernetes_secret_name(spec.get("secret"), "spec.secret")
         key = spec.get("secretPasswordKey")
         if not name or not key:
             raise SpecProblem("spec.secretVault", "spec.secretVault and spec.secretPasswordKey must name the "
                                                   "Secret and key holding the role's password")
-        data = secret_data(self.cache, namespace, name)
+        data = await secret_data(self.secrets, namespace, name)
         if data is None:
             raise SecretProblem("SecretNotFound", "spec.secretVault", f"Secret {name!r} (spec.secretVault) not found")
         if not data.get(key):
@@ -170,8 +177,9 @@ class PostgresDatabaseReconciler:
             conditions = Conditions.of(obj)
             try:
                 database, role = database_and_role(str(spec.get("url", "")))
-                admin = admin_login(self.cache, obj["metadata"]["namespace"], spec.get("workloadSecret"),
-                                    spec.get("mainDbCredentialSecret"), credential_field="spec.mainDbCredentialSecret")
+                admin = await admin_login(
+                    self.secrets, obj["metadata"]["namespace"], spec.get("workloadSecret"),
+                    spec.get("mainDbCredentialSecret"), credential_field="spec.mainDbCredentialSecret")
                 owner = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
                 dropped = await drop_database(admin, database=database, role=role, owner=owner)
             except DatabaseNameConflict as conflict:

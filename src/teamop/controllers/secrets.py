@@ -1,15 +1,25 @@
-"""Reading users' Secrets from the cache, and the database admin login of the Go operator's secret contract."""
+"""Reading users' Secrets, and the database admin login of the Go operator's secret contract.
+
+Secrets are read by name (`secret_reader`): teamop's own from their informer, the ones a Site or a database names
+with a GET kept until they change; the Secrets in scope are watched as metadata only, so neither every Secret's data
+nor its managedFields are cached.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from teamop.controllers.kinds import SECRET
 from teamop.db.server import InvalidDatabaseURL, ServerLogin, parse_admin_url
 from teamop.runtime.cache import InformerCache
+from teamop.runtime.namedreader import NamedReader
+
+if TYPE_CHECKING:
+    from teamop.runtime.manager import Manager
 
 ADMIN_URL_KEY = "main-database-url"
 
@@ -24,9 +34,22 @@ class SecretProblem(Exception):
         self.field = field
 
 
-def secret_data(cache: InformerCache, namespace: str, name: str) -> dict[str, str] | None:
-    """The decoded data of a Secret from the cache, or None when there is no such Secret."""
-    secret = cache.get(SECRET, name, namespace)
+_readers: weakref.WeakKeyDictionary[InformerCache, NamedReader] = weakref.WeakKeyDictionary()
+
+
+def secret_reader(manager: Manager) -> NamedReader:
+    """The manager's reader of Secrets by name (one per manager; create it when the controllers are set up, before
+    the informers: it makes the manager's unfiltered Secret informers metadata-only)."""
+    reader = _readers.get(manager.cache)
+    if reader is None:
+        reader = _readers[manager.cache] = NamedReader(
+            manager.cache, SECRET, namespaces=manager.namespaces, owned_selector=manager.managed_by.selector)
+    return reader
+
+
+async def secret_data(secrets: NamedReader, namespace: str, name: str) -> dict[str, str] | None:
+    """The decoded data of a Secret, or None when there is no such Secret."""
+    secret = await secrets.get(name, namespace)
     if secret is None:
         return None
     return decode_data(secret)
@@ -59,8 +82,8 @@ def kubernetes_secret_name(config: Mapping[str, Any] | None, field: str) -> str 
     return str(config["vaultName"])
 
 
-def admin_login(
-    cache: InformerCache,
+async def admin_login(
+    secrets: NamedReader,
     namespace: str,
     workload_secret: Mapping[str, Any] | None,
     credential_secret: Mapping[str, Any] | None,
@@ -74,7 +97,7 @@ def admin_login(
     if url_secret is None:
         raise SecretProblem("DatabaseNotConfigured", workload_field,
                             f"{workload_field} is not set: it names the Secret holding {ADMIN_URL_KEY}")
-    data = secret_data(cache, namespace, url_secret)
+    data = await secret_data(secrets, namespace, url_secret)
     if data is None:
         raise SecretProblem("SecretNotFound", workload_field, f"Secret {url_secret!r} ({workload_field}) not found")
     url = data.get(ADMIN_URL_KEY)
@@ -84,7 +107,7 @@ def admin_login(
     username = password = None
     credentials_name = kubernetes_secret_name(credential_secret, credential_field)
     if credentials_name is not None:
-        credentials = secret_data(cache, namespace, credentials_name)
+        credentials = await secret_data(secrets, namespace, credentials_name)
         if credentials is None:
             raise SecretProblem("SecretNotFound", credential_field,
                                 f"Secret {credentials_name!r} ({credential_field}) not found")

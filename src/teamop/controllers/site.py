@@ -38,7 +38,7 @@ from teamop.controllers.kinds import (
     WORKBENCH,
 )
 from teamop.controllers.render_inputs import host_and_port
-from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name
+from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name, secret_reader
 from teamop.products.context import SecretNeed
 from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier
@@ -74,6 +74,7 @@ class SiteReconciler:
     def __init__(self, manager: Manager) -> None:
         self.manager = manager
         self.cache = manager.cache
+        self.secrets = secret_reader(manager)
         self.client = manager.client
         self._keycloak_checked: tuple[float, bool] | None = None
 
@@ -90,7 +91,7 @@ class SiteReconciler:
             message = f"the Site's spec is invalid, nothing was changed: {_first_error(error)}"
             return await self._failed(obj, conditions, "InvalidSpec", message)
         name, namespace = request.name, request.namespace
-        database, database_problem = self._database(obj, site)
+        database, database_problem = await self._database(obj, site)
         inputs = SiteInputs(database=database)
         generated = None  # Keycloak's `-generated` Secret, when Keycloak is enabled and its CRD installed
         if site.spec.keycloak and site.spec.keycloak.enabled:
@@ -98,7 +99,7 @@ class SiteReconciler:
             password = None
             if installed:
                 resolved = await resolve_secrets(
-                    self.client, self.cache, namespace=namespace, site=name, component="keycloak",
+                    self.client, self.secrets, namespace=namespace, site=name, component="keycloak",
                     site_secret=_site_secret_name(site), needs=[SecretNeed(PASSWORD_KEYS["keycloak"])],
                     fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")})
                 password = resolved.refs[PASSWORD_KEYS["keycloak"]]
@@ -141,15 +142,15 @@ class SiteReconciler:
         return Result(requeue_after=RETRY_SECONDS) if database_problem is not None else None
 
     # --- inputs ----------------------------------------------------------------------------------------------
-    def _database(self, obj: Obj, site: Site) -> tuple[DatabaseServer | None, SecretProblem | None]:
+    async def _database(self, obj: Obj, site: Site) -> tuple[DatabaseServer | None, SecretProblem | None]:
         """The database server from the admin URL; when it cannot be read, the one the products already use."""
         spec = site.spec
         if not enabled_sections(spec) or spec.workload_secret is None:
             return None, None
         try:
-            login = admin_login(self.cache, obj["metadata"]["namespace"], spec.workload_secret.to_dict(),
-                                spec.main_database_credential_secret.to_dict()
-                                if spec.main_database_credential_secret else None)
+            login = await admin_login(self.secrets, obj["metadata"]["namespace"], spec.workload_secret.to_dict(),
+                                      spec.main_database_credential_secret.to_dict()
+                                      if spec.main_database_credential_secret else None)
         except SecretProblem as problem:
             return self._database_in_use(obj), problem
         return DatabaseServer(login.host, login.port, login.sslmode), None

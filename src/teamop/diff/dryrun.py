@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from teamop.controllers.kinds import SECRET, SITE
 from teamop.controllers.registry import PRODUCT_KINDS, OperatorSettings, setup_operator
-from teamop.controllers.secrets import decode_data
+from teamop.controllers.secrets import decode_data, secret_reader
 from teamop.diff.fields import FieldChange, object_changes, secret_changes
 from teamop.diff.report import Action, ObjectChange, SiteDiff
 from teamop.diff.takeover import Takeover, takeover, with_owners, without_fields
@@ -215,9 +215,9 @@ class DiffManager(Manager):
         return next((c.reconciler for c in self.controllers if c.primary == gvk), None)
 
     def secret_values(self) -> list[str]:
-        """Every secret value the diff may have seen: the namespace's Secrets and the ones applied."""
+        """Every secret value the diff may have seen: teamop's Secrets, those read by name, and the ones applied."""
         values: list[str] = list(self.diff_client.secret_values)
-        for secret in self.cache.list(SECRET, self.namespace):
+        for secret in [*self.cache.list(SECRET, self.namespace), *secret_reader(self).kept()]:
             values += decode_data(secret).values()
             values += (secret.get("data") or {}).values()
         return values

@@ -1,20 +1,33 @@
 """Shared informers: one per (kind, namespace scope, label selector), whoever asks for it.
 
-Reads return the cached dicts themselves: never mutate them (copy first).
+What each informer keeps of an object is its kind's transform (`cachetransform`): by default, for the kinds teamop
+applies, our own field manager's managedFields entries (and every entry while a takeover is due); `set_transform`
+names another for a kind (Pods: status only). A kind marked `metadata_only` is watched unfiltered as metadata
+only (a change notification: which objects exist, and when they changed); its filtered informers hold whole
+objects. Reads return read-only objects (`frozen`), shared by every reader: copy one to change it.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 import structlog
 
+from teamop.runtime.cachetransform import Transform, applied_objects, only_metadata, read_only_objects
 from teamop.runtime.client import Client
 from teamop.runtime.informer import Informer, Scope, normalize_namespaces
 from teamop.runtime.kinds import GVK
 from teamop.runtime.store import Obj
 
 log = structlog.get_logger(__name__)
+
+
+def read_only_objects_keeping_managed_fields(obj: Obj) -> Obj:
+    """Without the last-applied annotation; managedFields as they are."""
+    managed = (obj.get("metadata") or {}).get("managedFields")
+    slim = read_only_objects(obj)
+    return {**slim, "metadata": {**slim["metadata"], "managedFields": managed}} if managed else slim
 
 InformerKey = tuple[GVK, tuple[str, ...] | None, str | None]
 
@@ -24,10 +37,33 @@ class InformerNotFound(LookupError):
 
 
 class InformerCache:
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, *, take_over_managers: Collection[str] | None = None) -> None:
+        """`take_over_managers`: the field managers whose entries a takeover needs (see `cachetransform`); None
+        keeps every managedFields entry (only the last-applied annotation is dropped)."""
         self.client = client
         self._informers: dict[InformerKey, Informer] = {}
         self._started = False
+        self.default_transform: Transform = (
+            read_only_objects_keeping_managed_fields if take_over_managers is None
+            else applied_objects(client.field_manager, take_over_managers)
+        )
+        self._transforms: dict[GVK, Transform] = {}
+        self._metadata_only: set[GVK] = set()
+
+    def set_transform(self, gvk: GVK, transform: Transform) -> None:
+        """What informers of `gvk` created from now on keep of each object."""
+        self._transforms[gvk] = transform
+
+    def never_applied(self, *gvks: GVK) -> None:
+        """Kinds teamop only reads: their informers keep no managedFields."""
+        for gvk in gvks:
+            self._transforms.setdefault(gvk, read_only_objects)
+
+    def metadata_only(self, gvk: GVK) -> None:
+        """Watch `gvk` unfiltered as metadata only (name, namespace, resourceVersion): its unfiltered informers
+        tell that objects changed; whole objects come from filtered informers or are read by name
+        (`namedreader`)."""
+        self._metadata_only.add(gvk)
 
     def get_informer(self, gvk: GVK, namespace: Scope = None, label_selector: str | None = None) -> Informer:
         """The shared informer for this scope, created on first use (and started at once if the cache runs)."""
@@ -36,11 +72,15 @@ class InformerCache:
             # One unfiltered informer of the scope already holds every object: share it, so that a reconcile
             # triggered by one informer never reads a staler copy of the same object from another.
             unfiltered = self._informers.get((gvk, key[1], None))
-            if unfiltered is not None:
+            if unfiltered is not None and not unfiltered.metadata_only:
                 return unfiltered
         informer = self._informers.get(key)
         if informer is None:
-            informer = Informer(self.client, gvk, namespace=key[1], label_selector=key[2])
+            metadata_only = key[2] is None and gvk in self._metadata_only
+            informer = Informer(
+                self.client, gvk, namespace=key[1], label_selector=key[2], metadata_only=metadata_only,
+                transform=only_metadata if metadata_only else self._transforms.get(gvk, self.default_transform),
+            )
             self._informers[key] = informer
             if self._started:
                 informer.start()
@@ -80,8 +120,9 @@ class InformerCache:
     # -- reads ---------------------------------------------------------------------------------------------------
 
     def informer_for(self, gvk: GVK, namespace: str | None = None) -> Informer:
-        """The informer to read `gvk` in `namespace` from: one whose scope covers it, unfiltered ones first."""
-        of_kind = [i for (g, _, _), i in self._informers.items() if g == gvk]
+        """The informer to read `gvk` in `namespace` from: one whose scope covers it, unfiltered ones first (of
+        whole objects: a metadata-only informer is never read from)."""
+        of_kind = [i for (g, _, _), i in self._informers.items() if g == gvk and not i.metadata_only]
         candidates = [i for i in of_kind if i.covers(namespace)]
         if not candidates and namespace is None:
             # A namespace-scoped cache answers "all namespaces" with all of the namespaces it watches.

@@ -2,8 +2,10 @@
 
 Children are read from the informer of their kind in the manager's scope, selected by the managed-by label — the
 same informers `Controller.owns` registers, so nothing is cached twice. A kind nobody registered gets its informer
-on first use (and the read waits for it to sync), as controller-runtime's cache does. `observe` tells a callback the
-key of every object of a kind the informer hears about (the applier's memo of its own creates needs that).
+on first use, as controller-runtime's cache does; the read waits for it to sync at most `sync_timeout` seconds, and
+a list that fails (forbidden, say) fails the read at once with the reason: the reconcile fails and is retried.
+`observe` tells a callback the key of every object of a kind the informer hears about (the applier's memo of its
+own creates needs that).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.informer import EventHandler, Informer, Scope
 from teamop.runtime.kinds import GVK
+from teamop.runtime.namedreader import SYNC_TIMEOUT
 from teamop.runtime.store import OWNER_UID_INDEX, Obj
 
 # (kind, namespace or None, name): the applier's ObjectKey
@@ -40,10 +43,12 @@ class _KeyObserver(EventHandler):
 
 
 class CacheReader:
-    def __init__(self, cache: InformerCache, *, namespaces: Scope = None, label_selector: str | None = None) -> None:
+    def __init__(self, cache: InformerCache, *, namespaces: Scope = None, label_selector: str | None = None,
+                 sync_timeout: float = SYNC_TIMEOUT) -> None:
         self.cache = cache
         self.namespaces = namespaces
         self.label_selector = label_selector
+        self.sync_timeout = sync_timeout
 
     async def informer(self, gvk: GVK) -> Informer:
         info = await self.cache.client.kinds.resolve(gvk)
@@ -52,7 +57,7 @@ class CacheReader:
         )
         if not informer.has_synced:
             informer.start()
-            await informer.wait_for_sync()
+            await informer.wait_for_sync(self.sync_timeout, fail_on_list_error=True)
         return informer
 
     async def get(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None:

@@ -27,6 +27,10 @@ LIST_PAGE_SIZE = 500
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 
+# Lists and watches of metadata only (client-go's metadata informers): objects come as PartialObjectMetadata.
+_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+_METADATA_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
 _PATCH_CONTENT_TYPES = {
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
@@ -196,10 +200,15 @@ class Client:
         label_selector: str | None = None,
         field_selector: str | None = None,
         page_size: int = LIST_PAGE_SIZE,
+        resource_version: str | None = None,
+        metadata_only: bool = False,
     ) -> tuple[list[dict[str, Any]], str]:
         """All matching objects (apiVersion and kind filled in) and the list's resourceVersion.
 
         Reads in pages of `page_size`; if a continue token expires midway, lists again without paging.
+        `resource_version` as client-go's reflector: None reads the latest state from etcd (a quorum read); "0"
+        any state the API server's watch cache holds; a version, that version or newer (NotOlderThan, also from
+        the watch cache). With `metadata_only` the objects hold their metadata only.
         """
         info = await self.kinds.resolve(gvk)
         path = resource_path(info, namespace if info.namespaced else None)
@@ -210,17 +219,22 @@ class Client:
             base.append(("fieldSelector", field_selector))
         items: list[dict[str, Any]] = []
         continue_token = ""
-        resource_version = ""
+        requested, resource_version = resource_version, ""
         limit = page_size
         while True:
             query = [*base]
             if limit:
                 query.append(("limit", str(limit)))
             if continue_token:
-                query.append(("continue", continue_token))
+                query.append(("continue", continue_token))  # the token carries the version of the first page
+            elif requested is not None:
+                query.append(("resourceVersion", requested))
+                if requested != "0":
+                    query.append(("resourceVersionMatch", "NotOlderThan"))
             try:
                 response = await self._transport.request(
-                    "GET", path, verb="list", resource=info.plural, query=query, idempotent=True
+                    "GET", path, verb="list", resource=info.plural, query=query, idempotent=True,
+                    accept=_METADATA_LIST if metadata_only else None,
                 )
             except Gone:
                 if not continue_token:
@@ -250,10 +264,14 @@ class Client:
         label_selector: str | None = None,
         field_selector: str | None = None,
         timeout_seconds: int = 300,
+        idle_timeout: float | None = None,
+        metadata_only: bool = False,
     ) -> AsyncGenerator[WatchEvent, None]:
         """Events after `resource_version`, bookmarks included, until the server ends the watch.
 
-        An ERROR event raises its typed error (`Gone` for 410); a broken stream raises `ApiConnectionError`.
+        An ERROR event raises its typed error (`Gone` for 410); a broken stream raises `ApiConnectionError`, also
+        when nothing at all arrived for `idle_timeout` seconds (default: the watch's timeout and 30 s more) — the
+        API server sends a bookmark about every minute, so a longer silence is a dead connection.
         Close the iterator (`contextlib.aclosing`) when leaving early.
         """
         info = await self.kinds.resolve(gvk)
@@ -267,7 +285,9 @@ class Client:
             *([("fieldSelector", field_selector)] if field_selector else []),
         ]
         async with self._transport.stream(
-            path, verb="watch", resource=info.plural, query=query, read_timeout=timeout_seconds + 30
+            path, verb="watch", resource=info.plural, query=query,
+            read_timeout=idle_timeout if idle_timeout is not None else timeout_seconds + 30,
+            accept=_METADATA_WATCH if metadata_only else None,
         ) as response:
             buffer = bytearray()
             chunks = response.content.iter_any()

@@ -9,7 +9,8 @@ Widgets: 37.7 MB → 20.3 MB, for ~5 % more decoding time).
 
 The table of shared strings is bounded: once it holds `MAX_SHARED` strings it starts afresh (strings already
 shared stay shared; nothing is ever wrong, only less deduplicated for a while). `resourceVersion` values, new with
-every write, are not shared, so churn does not fill the table.
+every write, and `uid` values, one per object, are not shared: they would fill the table, and keep alive the strings
+of objects the cache dropped or never kept.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ MAX_SHARED_LENGTH = 64  # longer values (certificates, scripts, config files) ar
 
 _shared: dict[str, str] = {}
 _share = _shared.setdefault
+_UNSHARED_KEYS = frozenset({"resourceVersion", "uid"})
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {
         _share(key, key): (
             _share(value, value)
-            if value.__class__ is str and len(value) <= MAX_SHARED_LENGTH and key != "resourceVersion"
+            if value.__class__ is str and len(value) <= MAX_SHARED_LENGTH and key not in _UNSHARED_KEYS
             else value
         )
         for key, value in pairs

@@ -1,11 +1,18 @@
 """A shared informer: list, then watch from the list's resourceVersion, keeping a store and telling handlers.
 
-A broken watch resumes from the last resourceVersion seen; when the server no longer has it (`410 Gone`, as after an
-API server restart) the informer lists again and diffs the result against the store, so handlers see a delete for
-every object that vanished in the gap and an add or update for every change. Reconnects back off with jitter.
+As client-go's reflector:
+- the first list is served from the API server's watch cache (`resourceVersion=0`), a later one from the last
+  version seen or newer (`NotOlderThan`), and only after `410 Gone` from etcd (a quorum read);
+- a broken watch, one that stays silent longer than `watch_idle_timeout` (the server sends a bookmark about every
+  minute, so silence means a dead connection), and one the server refuses with 429 or 5xx resume from the last
+  resourceVersion seen after a jittered backoff (Retry-After honoured), without listing again; only when the
+  server no longer has that version (`410 Gone`, as after an API server restart) does the informer list again and
+  diff the result against the store, so handlers see a delete for every object that vanished in the gap and an
+  add or update for every change.
 A namespace scope that is a list runs one list+watch per namespace, all behind the one store.
 
-Objects handed to handlers and returned by reads are the cached dicts themselves: never mutate them.
+Each object is passed through the informer's `transform` (see `cachetransform`: what the cache keeps of it) and
+frozen (`frozen`) before it is stored: handlers and readers get read-only objects, shared by all, at no cost.
 """
 
 from __future__ import annotations
@@ -20,12 +27,23 @@ from typing import Any, Protocol
 
 import structlog
 
+from teamop.runtime.cachetransform import Transform
 from teamop.runtime.client import Client, WatchEvent
-from teamop.runtime.errors import ApiConnectionError, Gone
+from teamop.runtime.errors import ApiConnectionError, ApiError, Gone
+from teamop.runtime.frozen import freeze
 from teamop.runtime.kinds import GVK
 from teamop.runtime.store import IndexFunc, Key, Obj, Store, key_of
 
 log = structlog.get_logger(__name__)
+
+BOOKMARK_INTERVAL = 60.0
+"""How often the API server sends a bookmark on an otherwise quiet watch (its watch cache's bookmark frequency)."""
+WATCH_IDLE_TIMEOUT = 1.5 * BOOKMARK_INTERVAL
+"""A watch silent for longer is taken for a dead connection and resumed."""
+
+
+class SyncFailed(RuntimeError):
+    """The informer could not list its objects (the message says why: forbidden, no such kind, ...)."""
 
 
 class EventHandler(Protocol):
@@ -81,7 +99,12 @@ class Informer:
         field_selector: str | None = None,
         backoff: Backoff | None = None,
         watch_timeout: int = 300,
+        watch_idle_timeout: float = WATCH_IDLE_TIMEOUT,
+        transform: Transform | None = None,
+        metadata_only: bool = False,
     ) -> None:
+        """`transform`: what the store keeps of each object; `metadata_only`: list and watch the objects'
+        metadata only (PartialObjectMetadata), for informers whose readers need nothing else."""
         self.client = client
         self.gvk = gvk
         self.namespaces = normalize_namespaces(namespace)
@@ -90,6 +113,9 @@ class Informer:
         self.store = Store()
         self.backoff = backoff or Backoff()
         self.watch_timeout = watch_timeout
+        self.watch_idle_timeout = watch_idle_timeout
+        self.transform = transform
+        self.metadata_only = metadata_only
         self._handlers: list[EventHandler] = []
         self._task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
@@ -98,6 +124,9 @@ class Informer:
         # How often the informer had to recover: lists after each scope's first one, and lost connections.
         self.relists = 0
         self.disconnects = 0
+        self.lists = 0  # LIST requests sent (the first list of a scope included)
+        self.last_list_error: BaseException | None = None
+        self._list_failed = asyncio.Event()  # set while the last list of some scope failed
         self._log = log.bind(kind=str(gvk), namespaces=self.namespaces, label_selector=self.label_selector)
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
@@ -123,22 +152,38 @@ class Informer:
     def has_synced(self) -> bool:
         return self._synced.is_set()
 
-    async def wait_for_sync(self, timeout: float | None = None) -> None:
-        """Wait until every scope has been listed once. Raises TimeoutError, or RuntimeError if stopped first."""
+    async def wait_for_sync(self, timeout: float | None = None, *, fail_on_list_error: bool = False) -> None:
+        """Wait until every scope has been listed once. Raises TimeoutError (naming the last list error), or
+        RuntimeError if stopped first; with `fail_on_list_error`, `SyncFailed` as soon as a list fails (the
+        informer itself keeps trying, with backoff)."""
         if self._synced.is_set():
             return
-        synced = asyncio.ensure_future(self._synced.wait())
-        stopped = asyncio.ensure_future(self._stopped.wait())
+        waits = [self._synced.wait(), self._stopped.wait(), *([self._list_failed.wait()] if fail_on_list_error else [])]
+        futures = [asyncio.ensure_future(wait) for wait in waits]
         try:
-            done, _ = await asyncio.wait({synced, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(futures, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            synced.cancel()
-            stopped.cancel()
+            for future in futures:
+                future.cancel()
         if self._synced.is_set():
             return
-        if not done:
-            raise TimeoutError(f"informer for {self.gvk} did not sync within {timeout} s")
-        raise RuntimeError(f"informer for {self.gvk} stopped before it synced")
+        if self._stopped.is_set():
+            raise RuntimeError(f"informer for {self.gvk} stopped before it synced")
+        if done:
+            raise SyncFailed(f"cannot list {self._describe_scope()}: {self._last_error_text()}")
+        raise TimeoutError(f"informer for {self.gvk} did not sync within {timeout} s"
+                           + (f" (last list error: {self._last_error_text()})" if self.last_list_error else ""))
+
+    def _describe_scope(self) -> str:
+        where = f"in namespace(s) {', '.join(self.namespaces)}" if self.namespaces else "in all namespaces"
+        selector = f" with label selector {self.label_selector}" if self.label_selector else ""
+        return f"{self.gvk} {where}{selector}"
+
+    def _last_error_text(self) -> str:
+        error = self.last_list_error
+        if error is None:
+            return "no error"
+        return str(error) if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
 
     @property
     def resource_version(self) -> str | None:
@@ -168,7 +213,7 @@ class Informer:
     def add_label_index(self, label_key: str) -> str:
         return self.store.add_label_index(label_key)
 
-    # -- reads (shared objects: do not mutate) -------------------------------------------------------------------
+    # -- reads (read-only objects, shared by every reader) ------------------------------------------------------
 
     def get(self, name: str, namespace: str | None = None) -> Obj | None:
         return self.store.get(name, namespace)
@@ -210,24 +255,36 @@ class Informer:
         await asyncio.gather(*(self._run_scope(scope, synced) for scope in scopes))
 
     async def _run_scope(self, namespace: str | None, on_first_sync: Callable[[str | None], None]) -> None:
-        """List, then watch for ever. As client-go's reflector: a dropped watch resumes from the last
-        resourceVersion seen (the server then sends every change since, deletions included) and only when the
-        server no longer has that version (410 Gone, e.g. after an API server restart) is the scope listed again
-        and diffed against the store. Errors back off with jitter; nothing but cancellation ends the loop."""
-        resource_version: str | None = None
+        """List, then watch for ever (see the module's docstring). Nothing but cancellation ends the loop."""
+        resource_version: str | None = None  # where the watch resumes; None: list first
+        list_from: str | None = "0"  # what the next list asks for: the watch cache, a version or newer, or etcd
         failures = 0
         gones = 0
         first = True
         while True:
+            if resource_version is None:
+                try:
+                    resource_version = await self._relist(namespace, list_from)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    self.last_list_error = error
+                    self._list_failed.set()
+                    delay = self.backoff.delay(failures)
+                    failures += 1
+                    self._log.warning("list failed, retrying after backoff", namespace=namespace,
+                                      error=self._last_error_text(), delay=round(delay, 2))
+                    await asyncio.sleep(delay)
+                    continue
+                self.last_list_error = None
+                self._list_failed.clear()
+                self._resource_versions[namespace] = resource_version
+                if first:
+                    first = False
+                    on_first_sync(namespace)
+                else:
+                    self.relists += 1
             try:
-                if resource_version is None:
-                    resource_version = await self._relist(namespace)
-                    self._resource_versions[namespace] = resource_version
-                    if first:
-                        first = False
-                        on_first_sync(namespace)
-                    else:
-                        self.relists += 1
                 started = time.monotonic()
                 progressed = await self._watch(namespace, resource_version)
                 resource_version = self._resource_versions[namespace]
@@ -240,37 +297,63 @@ class Informer:
                 raise
             except Gone:
                 self._log.info("resourceVersion expired (410 Gone), listing again", namespace=namespace)
-                resource_version = None
+                resource_version, list_from = None, None  # the version is gone: read the latest from etcd
                 if gones:  # a fresh list's version expired at once: something is off, slow down
                     await asyncio.sleep(self.backoff.delay(gones))
                 gones += 1
-            except ApiConnectionError as error:
+            except ApiError as error:
+                if not _resumable(error):
+                    # The watch itself is refused (e.g. forbidden): list again, from the last version seen.
+                    resource_version, list_from = None, self._resource_versions.get(namespace, "0")
+                # A lost or silent connection, or a server too busy (429, 5xx): the version is still good, so
+                # resume from it once the backoff is over, as client-go does, without listing again.
                 delay = self.backoff.delay(failures)
+                if error.retry_after is not None:
+                    delay = max(delay, min(error.retry_after, self.backoff.cap * 6))
                 failures += 1
-                if resource_version is not None:  # the watch broke: resume from the last version seen
+                if resource_version is not None:
                     resource_version = self._resource_versions[namespace]
+                if isinstance(error, ApiConnectionError):
+                    self.disconnects += 1
                 self._log.warning(
-                    "lost the API server, reconnecting after backoff", namespace=namespace,
-                    error=str(error), delay=round(delay, 2), resume=resource_version is not None,
+                    "watch ended, resuming after backoff" if resource_version is not None
+                    else "watch refused, listing again after backoff", namespace=namespace,
+                    error=str(error), delay=round(delay, 2),
                 )
-                self.disconnects += 1
                 await asyncio.sleep(delay)
             except Exception as error:
                 delay = self.backoff.delay(failures)
                 failures += 1
                 self._log.warning(
-                    "list/watch failed, listing again after backoff", namespace=namespace,
+                    "watch failed, listing again after backoff", namespace=namespace,
                     error=f"{type(error).__name__}: {error}", delay=round(delay, 2),
                 )
-                resource_version = None
+                resource_version, list_from = None, self._resource_versions.get(namespace, "0")
                 await asyncio.sleep(delay)
 
-    async def _relist(self, namespace: str | None) -> str:
-        items, resource_version = await self.client.list(
-            self.gvk, namespace, label_selector=self.label_selector, field_selector=self.field_selector
-        )
-        self._replace(namespace, items)
+    async def _relist(self, namespace: str | None, list_from: str | None) -> str:
+        try:
+            items, resource_version = await self._list(namespace, list_from)
+        except ApiError as error:
+            if list_from in (None, "0") or not (isinstance(error, Gone) or error.status == 504):
+                raise
+            # The version asked for is too old or too new for the watch cache (504: an etcd restored from a
+            # backup): read the latest from etcd instead.
+            items, resource_version = await self._list(namespace, None)
+        self._replace(namespace, [self._prepare(item) for item in items])
         return resource_version
+
+    async def _list(self, namespace: str | None, resource_version: str | None) -> tuple[ObjList, str]:
+        self.lists += 1
+        return await self.client.list(
+            self.gvk, namespace, label_selector=self.label_selector, field_selector=self.field_selector,
+            resource_version=resource_version, metadata_only=self.metadata_only,
+        )
+
+    def _prepare(self, obj: Obj) -> Obj:
+        """What the store keeps of `obj`: transformed, and read-only."""
+        prepared: Obj = freeze(self.transform(obj) if self.transform is not None else obj)
+        return prepared
 
     def _replace(self, namespace: str | None, items: ObjList) -> None:
         """Make the scope's part of the store equal `items`, telling handlers about each difference."""
@@ -295,7 +378,8 @@ class Informer:
         timeout = int(self.watch_timeout * random.uniform(1.0, 2.0))
         stream = self.client.watch(
             self.gvk, namespace, resource_version, label_selector=self.label_selector,
-            field_selector=self.field_selector, timeout_seconds=timeout,
+            field_selector=self.field_selector, timeout_seconds=timeout, idle_timeout=self.watch_idle_timeout,
+            metadata_only=self.metadata_only,
         )
         async with aclosing(stream) as events:
             async for event in events:
@@ -307,9 +391,9 @@ class Informer:
         return progressed
 
     def _apply(self, event: WatchEvent) -> None:
-        obj = event.object
         if event.type == "BOOKMARK":
             return
+        obj = self._prepare(event.object)
         if event.type == "DELETED":
             self.store.remove(key_of(obj))
             self._notify_delete(obj)
@@ -347,6 +431,12 @@ class Informer:
 
 def _resource_version(obj: Obj) -> Any:
     return obj.get("metadata", {}).get("resourceVersion")
+
+
+def _resumable(error: ApiError) -> bool:
+    """Whether a watch that failed with `error` can resume from the same resourceVersion: the connection was lost
+    or went silent, or the server was too busy to serve it (client-go retries those without listing)."""
+    return isinstance(error, ApiConnectionError) or error.status == 429 or error.status >= 500
 
 
 class FuncHandler(EventHandler):

@@ -78,7 +78,7 @@ class Manager:
         take_over = (client.field_manager,) if take_over_field_managers is None else tuple(take_over_field_managers)
         self.namespaces = namespaces
         self.managed_by = managed_by or ManagedBy()
-        self.cache = InformerCache(client)
+        self.cache = InformerCache(client, take_over_managers=take_over)
         self.applier = Applier(
             client, CacheReader(self.cache, namespaces=namespaces, label_selector=self.managed_by.selector),
             managed_by=self.managed_by, max_parallel=max_parallel_applies, take_over_managers=take_over,

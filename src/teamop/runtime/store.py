@@ -1,7 +1,7 @@
 """The informer's in-memory object store with secondary indexes.
 
-Objects are stored and returned as the very dicts decoded from the API server: reads never copy. Callers must
-treat every returned object as read-only (copy before changing anything), or they corrupt the cache for all.
+Objects are stored read-only (`frozen`: frozen once when stored, then handed out as they are, with no copy per
+read); a reader that wants to change one changes a copy (`copy.deepcopy(obj)`).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from teamop.runtime.frozen import freeze
 from teamop.runtime.labels import parse_selector
 
 Obj = dict[str, Any]
@@ -78,7 +79,8 @@ class Store:
     # -- writes (the informer only) -------------------------------------------------------------------------------
 
     def put(self, obj: Obj) -> Obj | None:
-        """Store `obj`, returning the object it replaced."""
+        """Store `obj` (made read-only unless it is already), returning the object it replaced."""
+        obj = freeze(obj)
         key = key_of(obj)
         old = self._objects.get(key)
         self._objects[key] = obj

@@ -267,8 +267,8 @@ class Transport:
         self._session = self._watch_session = None
         await self.api_client.close()
 
-    async def _headers(self, content_type: str | None) -> list[tuple[str, str]]:
-        headers = [("Accept", "application/json"), ("User-Agent", USER_AGENT)]
+    async def _headers(self, content_type: str | None, accept: str | None = None) -> list[tuple[str, str]]:
+        headers = [("Accept", accept or "application/json"), ("User-Agent", USER_AGENT)]
         if content_type:
             headers.append(("Content-Type", content_type))
         auth = (await self.config.auth_settings()).get("BearerToken")
@@ -303,12 +303,13 @@ class Transport:
         body: bytes | None = None,
         content_type: str | None = None,
         idempotent: bool,
+        accept: str | None = None,
     ) -> Response:
         """Send one logical request, retrying as the policy allows; raise the typed error on failure."""
         attempt = 0
         while True:
             try:
-                return await self._send(method, path, verb, resource, query, body, content_type)
+                return await self._send(method, path, verb, resource, query, body, content_type, accept)
             except (ApiError, aiohttp.ClientError, TimeoutError, ConnectionError, ssl.SSLError) as error:
                 if attempt >= self.retry.max_retries or not _retryable(error, idempotent):
                     if isinstance(error, ApiError):
@@ -332,10 +333,11 @@ class Transport:
         query: Query | None,
         body: bytes | None,
         content_type: str | None,
+        accept: str | None = None,
     ) -> Response:
         if self.bucket is not None:
             await self.bucket.acquire()
-        headers = await self._headers(content_type)
+        headers = await self._headers(content_type, accept)
         if self._fenced is not None and method in WRITE_METHODS:
             raise WritesFenced(f"{method} {path} not sent: {self._fenced}")
         # `sock_connect`, not `connect`: aiohttp's `connect` also counts the wait for a free pooled connection.
@@ -365,11 +367,12 @@ class Transport:
         resource: str,
         query: Query | None,
         read_timeout: float,
+        accept: str | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """Open a long-running GET (a watch) without retries; the caller reads the body as it arrives."""
         if self.bucket is not None:
             await self.bucket.acquire()
-        headers = await self._headers(None)
+        headers = await self._headers(None, accept)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=read_timeout)
         try:
             resp = await self.watch_session.request(
