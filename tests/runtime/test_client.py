@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import types
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -18,7 +19,7 @@ from aiohttp import web
 from kubernetes_asyncio.client import ApiClient, Configuration
 from prometheus_client import CollectorRegistry
 
-from teamop.runtime import errors
+from teamop.runtime import errors, throttle
 from teamop.runtime.client import Client, WatchEvent
 from teamop.runtime.kinds import GVK
 from teamop.runtime.requestcount import RequestCounter
@@ -78,13 +79,31 @@ def test_request_counter_counts_and_feeds_prometheus() -> None:
     assert registry.get_sample_value("rest_client_requests_total", {"code": "<error>", "method": "GET"}) == 1.0
 
 
-async def test_token_bucket_spaces_requests_after_the_burst() -> None:
+class StoppedClock:
+    """Time that moves only when the code under test sleeps: the bucket's waits, whatever else the machine does."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        self.now += delay
+
+
+async def test_token_bucket_spaces_requests_after_the_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = StoppedClock()
+    monkeypatch.setattr(throttle, "time", clock)
+    monkeypatch.setattr(throttle, "asyncio", types.SimpleNamespace(**{**vars(asyncio), "sleep": clock.sleep}))
     bucket = TokenBucket(qps=50, burst=5)
-    started = time.monotonic()
+    started = clock.now
     for _ in range(15):
         await bucket.acquire()
-    elapsed = time.monotonic() - started
-    assert 0.15 <= elapsed < 0.5  # 5 free, then 10 at 50/s
+    assert clock.sleeps == pytest.approx([1 / 50] * 10)  # 5 free, then 10 at 50/s
+    assert clock.now - started == pytest.approx(0.2)
 
 
 # -- retries against a misbehaving HTTP server ---------------------------------------------------------------------

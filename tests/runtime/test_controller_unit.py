@@ -85,7 +85,7 @@ async def test_requeue_after_runs_the_key_again_later() -> None:
     ctl.start_workers()
     ctl.enqueue(Request("ns", "a"))
     await wait_for(lambda: len(reconciler.calls) == 2)
-    await asyncio.sleep(0.1)
+    await wait_for(lambda: ctl.queue.busy == 0 and ctl.queue.waiting() == 0)  # nothing queued, running or held
     await ctl.stop(1)
     assert len(reconciler.calls) == 2
 

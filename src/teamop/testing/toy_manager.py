@@ -21,6 +21,7 @@ async def main(args: argparse.Namespace) -> None:
         manager = Manager(
             client, namespaces=args.namespace, leader_election=True, lease_name=args.lease_name,
             lease_namespace=args.namespace, identity=args.identity, health_addr=args.health_addr, metrics_addr=None,
+            grace_period=args.grace_period,
         )
         toy_controller(manager)
         manager.install_signal_handlers()
@@ -35,4 +36,5 @@ if __name__ == "__main__":
     parser.add_argument("--lease-name", required=True)
     parser.add_argument("--identity", required=True)
     parser.add_argument("--health-addr", default=None)
+    parser.add_argument("--grace-period", type=float, default=30.0, help="seconds reconciles get to finish on stop")
     asyncio.run(main(parser.parse_args()))
