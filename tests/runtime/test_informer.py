@@ -312,7 +312,7 @@ async def test_informer_survives_the_api_server_stopping_and_starting(
     try:
         # Nobody can be told of this deletion: the API server is down and the object goes straight from etcd.
         etcd_delete(controlplane, f"/registry/configmaps/{namespace}/deleted-in-outage")
-        await asyncio.sleep(1)
+        await until(lambda: informer.disconnects >= 1, "the informer to notice the API server is gone")
         assert informer.get("deleted-in-outage", namespace) is not None  # reads keep working from the cache
     finally:
         controlplane.start_apiserver()
@@ -449,7 +449,12 @@ async def test_informer_waits_for_a_crd_installed_after_it_started(
     informer = Informer(client, gadget, namespace=namespace, backoff=Backoff(base=0.2, cap=1.0))
     informers.append(informer)
     informer.start()
-    await asyncio.sleep(1)
+
+    def lookups_refused() -> int:
+        return sum(n for request, n in client.requests.snapshot().with_code(404).items()
+                   if request.verb == "discovery" and request.group == group)
+
+    await until(lambda: lookups_refused() >= 2, "the informer to look for the kind twice")
     assert not informer.has_synced
     await client.apply(crd)
     try:
