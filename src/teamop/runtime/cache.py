@@ -54,11 +54,6 @@ class InformerCache:
         """What informers of `gvk` created from now on keep of each object."""
         self._transforms[gvk] = transform
 
-    def never_applied(self, *gvks: GVK) -> None:
-        """Kinds teamop only reads: their informers keep no managedFields."""
-        for gvk in gvks:
-            self._transforms.setdefault(gvk, read_only_objects)
-
     def metadata_only(self, gvk: GVK) -> None:
         """Watch `gvk` unfiltered as metadata only (name, namespace, resourceVersion): its unfiltered informers
         tell that objects changed; whole objects come from filtered informers or are read by name
