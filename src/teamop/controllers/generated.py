@@ -20,9 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from teamop.controllers.kinds import SECRET
 from teamop.controllers.secrets import decode_data, secret_data
 from teamop.products.context import SecretKeyRef, SecretNeed
@@ -39,10 +36,16 @@ def predecessor_secret_name(site: str, component: str) -> str:
     return child_name(site, component, "key")
 
 
+# cryptography is imported where a key is made or read (~6 MB resident that an idle operator does not need).
+
+
 def new_value(kind: str) -> str:
     if kind == "hex-key":
         return secrets.token_hex(32)
     if kind == "rsa-private-key":
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption()).decode()
@@ -51,6 +54,8 @@ def new_value(kind: str) -> str:
 
 def public_key_of(private_pem: str) -> str:
     """The PEM public key of a PEM private key (stored beside it under `<key>.pub`)."""
+    from cryptography.hazmat.primitives import serialization
+
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
