@@ -44,6 +44,25 @@ def _seconds(value: str) -> float:
 
 _seconds.__name__ = "number >= 0"
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ms|s|m|h)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(value: str) -> float:
+    """Seconds, or a Go-style duration (`10h`, `1h30m`, `90s`); never negative."""
+    text = value.strip()
+    try:
+        return _seconds(text)
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"{value!r} is not a duration (e.g. 10h, 30m, 90s or 3600)")
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+
+
+_duration.__name__ = "duration"
+
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
@@ -86,6 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
             "image Flightdeck runs when a Site names none (teamop's own image serves the landing page)"),
     Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM",
             _seconds),
+    Setting("--resync-period", "RESYNC_PERIOD", "10h",
+            "how often every Site, product and database is reconciled again with every object applied whatever the "
+            "cache says (each wait jittered by 10%; seconds or a duration like 10h; 0: never)", _duration),
     Setting("--take-over-field-managers", "TAKE_OVER_FIELD_MANAGERS", FIELD_MANAGER,
             "comma-separated field managers whose Update-owned fields of the objects teamop controls are taken over "
             "(a previous operator's), so the objects end as teamop renders them (empty: none)"),
@@ -172,6 +194,7 @@ def build_manager(client: Client, args: argparse.Namespace) -> Manager:
         metrics_addr=_address(args.metrics_bind_address),
         grace_period=float(args.grace_period),
         max_parallel_applies=int(args.max_parallel_applies),
+        resync_period=_duration(str(args.resync_period)) or None,
         take_over_field_managers=field_managers_of(args.take_over_field_managers),
     )
     setup_operator(manager, OperatorSettings(operator_image=args.operator_image,

@@ -28,6 +28,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "--burst": ("40", 40),
     "--operator-image": ("registry.example.com/teamop:1.2.3", "registry.example.com/teamop:1.2.3"),
     "--grace-period": ("12", 12.0),
+    "--resync-period": ("1h30m", 5400.0),
     "--take-over-field-managers": ("team-operator,manager", "team-operator,manager"),
 }
 IDS = [setting.flag for setting in SETTINGS]
@@ -190,3 +191,14 @@ async def test_the_field_managers_to_take_over_reach_the_applier_and_the_status_
     assert default.applier.take_over_managers == default.status.take_over_managers == ("team-operator",)
     assert chosen.applier.take_over_managers == chosen.status.take_over_managers == ("a", "b")
     assert none.applier.take_over_managers == none.status.take_over_managers == ()
+
+@pytest.mark.parametrize(("value", "seconds"), [("10h", 36000.0), ("1h30m", 5400.0), ("90s", 90.0),
+                                                ("1.5h", 5400.0), ("3600", 3600.0), ("0", 0.0)])
+def test_the_resync_period_is_seconds_or_a_duration(value: str, seconds: float) -> None:
+    assert parse("--resync-period", value).resync_period == seconds
+
+
+@pytest.mark.parametrize("value", ["10x", "h", "-1h", "1h 30m", "soon"])
+def test_a_resync_period_that_is_not_a_duration_is_refused(value: str) -> None:
+    with pytest.raises(argparse.ArgumentError):
+        parse("--resync-period", value)

@@ -10,6 +10,7 @@
    - our field manager owns fields the desired object no longer sets (`fieldset`), so the apply removes them, or
    - a previous operator's field manager (`take_over`) owns fields through Update: they are first moved to our
      manager (`takeover`, once per object), so that the apply removes those we do not set;
+   in a reconcile a periodic resync started (`resync.forced()`), it is applied whatever the comparison says;
 3. deletes the owner's children of `owned_kinds` that are no longer desired (found by controller-owner UID).
 
 What it wrote is remembered until the cache has seen it (`writememo`; creates too, when the cache can tell its
@@ -44,6 +45,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import structlog
 
+from teamop.runtime import resync
 from teamop.runtime.applyorder import in_phases
 from teamop.runtime.client import Client
 from teamop.runtime.compare import normalise_secret
@@ -260,7 +262,9 @@ class Applier:
             kept = [str(difference) for difference in differences_kept]
         reason = why_apply(obj, live, self.field_manager, self.take_over_managers)
         if reason is None:
-            return "unchanged", kept
+            if not resync.forced():
+                return "unchanged", kept
+            reason = "resync"
         gvk = key[0]
         if cached is None and await self._observing(gvk):
             self._memo.expect_create(key)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from teamop.runtime import metrics
+from teamop.runtime import metrics, resync
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.informer import EventHandler, Scope
 from teamop.runtime.kinds import GVK
@@ -127,6 +127,9 @@ class ControllerOptions:
     max_concurrent_reconciles: int = 1
     rate_limiter: RateLimiter | None = None
     resync_period: float | None = None  # enqueue every primary object this often (None: only on events)
+    forced_resync_period: float | None = None
+    """Reconcile every primary object this often with every write made (`resync`); with a manager, its
+    `resync_period` unless set."""
 
 
 class Controller:
@@ -153,6 +156,7 @@ class Controller:
         self.queue: WorkQueue[Request] = WorkQueue(name, self.options.rate_limiter)
         self._workers: list[asyncio.Task[None]] = []
         self._resync: asyncio.Task[None] | None = None
+        self._forced: set[Request] = set()  # keys a forced resync queued, not yet reconciled
         self._handlers: list[tuple[Any, EventHandler]] = []
         self._log = log.bind(controller=name)
         self._active = metrics.active_workers.labels(name)
@@ -194,11 +198,15 @@ class Controller:
     def enqueue(self, request: Request) -> None:
         self.queue.add(request)
 
-    def enqueue_all(self) -> int:
-        """Queue every cached primary object (a forced resync). Returns how many."""
+    def enqueue_all(self, *, force: bool = False) -> int:
+        """Queue every cached primary object (a resync); with `force`, their next reconciles make every write
+        (see `resync`). Returns how many."""
         count = 0
         for obj in self.cache.list(self.primary):
-            self.queue.add(Request.of(obj))
+            request = Request.of(obj)
+            if force:
+                self._forced.add(request)
+            self.queue.add(request)
             count += 1
         return count
 
@@ -211,8 +219,8 @@ class Controller:
             loop.create_task(self._work(), name=f"{self.name} worker {index}")
             for index in range(self.options.max_concurrent_reconciles)
         ]
-        if self.options.resync_period:
-            self._resync = loop.create_task(self._resync_loop(self.options.resync_period))
+        if self.options.resync_period or self.options.forced_resync_period:
+            self._resync = loop.create_task(self._resyncs())
         self._log.info("controller started", workers=len(self._workers))
 
     @property
@@ -242,10 +250,16 @@ class Controller:
         self._handlers = []
         self._active.set(0)
 
-    async def _resync_loop(self, period: float) -> None:
+    async def _resyncs(self) -> None:
+        await asyncio.gather(*(self._resync_loop(period, force=force) for period, force in (
+            (self.options.resync_period, False), (self.options.forced_resync_period, True)) if period))
+
+    async def _resync_loop(self, period: float, *, force: bool) -> None:
         while True:
-            await asyncio.sleep(period)
-            self.enqueue_all()
+            await asyncio.sleep(resync.jittered(period))
+            queued = self.enqueue_all(force=force)
+            if force:
+                self._log.info("resync: reconciling every object with every write made", objects=queued)
 
     async def _work(self) -> None:
         while True:
@@ -255,7 +269,10 @@ class Controller:
                 return
             self._active.inc()
             try:
-                await self._reconcile(request)
+                forced = request in self._forced
+                self._forced.discard(request)
+                with resync.forcing(forced):
+                    await self._reconcile(request)
             finally:
                 self._active.dec()
                 self.queue.done(request)
@@ -354,6 +371,7 @@ class ControllerBuilder:
         max_concurrent_reconciles: int | None = None,
         rate_limiter: RateLimiter | None = None,
         resync_period: float | None = None,
+        forced_resync_period: float | None = None,
     ) -> ControllerBuilder:
         if max_concurrent_reconciles is not None:
             self._plan.options.max_concurrent_reconciles = max_concurrent_reconciles
@@ -361,12 +379,16 @@ class ControllerBuilder:
             self._plan.options.rate_limiter = rate_limiter
         if resync_period is not None:
             self._plan.options.resync_period = resync_period
+        if forced_resync_period is not None:
+            self._plan.options.forced_resync_period = forced_resync_period
         return self
 
     def complete(self, reconciler: Reconciler) -> Controller:
         primary = self._plan.primary
         if primary is None:
             raise ValueError("for_ must name the primary kind")
+        if self._plan.options.forced_resync_period is None and self._manager is not None:
+            self._plan.options.forced_resync_period = self._manager.resync_period
         controller = Controller(
             self._plan.name or primary.kind.lower(),
             reconciler,

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Collection, Iterable
 
 import structlog
 
-from teamop.runtime import metrics
+from teamop.runtime import metrics, resync
 from teamop.runtime.apply import Applier
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.cachereader import CacheReader
@@ -70,10 +70,13 @@ class Manager:
         managed_by: ManagedBy | None = None,
         max_parallel_applies: int = 8,
         take_over_field_managers: Collection[str] | None = None,
+        resync_period: float | None = resync.DEFAULT_PERIOD,
     ) -> None:
         """`take_over_field_managers`: field managers whose Update entries on the objects we apply, and on the
         status we write, are taken over (see `takeover`); default: our own manager's name, the name a previous
-        operator writing under it used."""
+        operator writing under it used. `resync_period`: how often each controller reconciles every object with
+        every write made (`resync`; None or 0: never), unless the controller sets its own."""
+        self.resync_period = resync_period or None
         self.client = client
         take_over = (client.field_manager,) if take_over_field_managers is None else tuple(take_over_field_managers)
         self.namespaces = namespaces

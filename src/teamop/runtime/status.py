@@ -6,6 +6,7 @@ fields we stop setting are removed as well.
 
 Status fields a previous operator wrote with Update (`take_over_managers`, see `takeover`) are first taken over,
 once per object, so that this write removes those we do not set (the predecessor's entries count as a difference).
+In a reconcile a periodic resync started (`resync.forced()`), the status is written whatever the comparison says.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from teamop.runtime import resync
 from teamop.runtime.client import Client
 from teamop.runtime.converged import why_apply
 from teamop.runtime.kinds import gvk_of
@@ -48,7 +50,7 @@ class StatusWriter:
         key = (gvk_of(obj), metadata.get("namespace"), metadata["name"], "status")
         live = self._memo.current(key, obj)
         assert live is not None
-        if not status_differs(live, status, self.field_manager, self.take_over_managers):
+        if not status_differs(live, status, self.field_manager, self.take_over_managers) and not resync.forced():
             return False
         taken: list[Mapping[str, Any]] = []
         if has_fields_to_take_over(live, self.take_over_managers, "status"):
