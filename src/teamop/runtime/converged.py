@@ -110,7 +110,7 @@ def unconverged(
 
 def _map(walk: _Walk, want: Mapping[str, Any], have: Any, ours: Mapping[str, Any] | None, steps: Path, path: str,
          key: str) -> None:
-    if not isinstance(have, Mapping):
+    if not _is_map(have):
         have = {}
     identity = _IDENTITY.get(steps, frozenset())
     for name, value in want.items():
@@ -127,22 +127,22 @@ def _map(walk: _Walk, want: Mapping[str, Any], have: Any, ours: Mapping[str, Any
                 walk.report("differs", child_path)
             continue
         node = ours.get(f"f:{name}") if ours is not None else None
-        _value(walk, value, child, node if isinstance(node, Mapping) else None, (*steps, f"f:{name}"), child_path,
+        _value(walk, value, child, node if _is_map(node) else None, (*steps, f"f:{name}"), child_path,
                str(name), key)
 
 
 def _value(walk: _Walk, want: Any, have: Any, ours: Mapping[str, Any] | None, steps: Path, path: str, name: str,
            parent: str) -> None:
     """`want` at `path` (the field `name` of a map whose own key is `parent`); `ours` the field set's node there."""
-    if isinstance(want, Mapping | list) and not want:
+    if (_is_map(want) or isinstance(want, list)) and not want:
         _empty(walk, want, have, ours, steps, path)
         return
-    if ours is not None and not _children(ours) and isinstance(want, Mapping | list):
+    if ours is not None and not _children(ours) and (_is_map(want) or isinstance(want, list)):
         if not _same(want, have, name, parent):  # atomic: ours as a whole
             walk.report("differs", path)
         return
-    if isinstance(want, Mapping):
-        if have is not _ABSENT and not isinstance(have, Mapping):
+    if _is_map(want):
+        if have is not _ABSENT and not _is_map(have):
             walk.report("differs", path)
         else:  # not ours: each field below says so (identity fields need no owner)
             _map(walk, want, have, ours, steps, path, name)
@@ -169,11 +169,11 @@ def _value(walk: _Walk, want: Any, have: Any, ours: Mapping[str, Any] | None, st
 
 def _empty(walk: _Walk, want: Mapping[str, Any] | list[Any], have: Any, ours: Mapping[str, Any] | None,
            steps: Path, path: str) -> None:
-    if have is _ABSENT or (isinstance(have, Mapping | list) and not have):
-        if ours is None and isinstance(want, Mapping):  # an empty struct (`emptyDir: {}`) someone removed
+    if have is _ABSENT or ((_is_map(have) or isinstance(have, list)) and not have):
+        if ours is None and _is_map(want):  # an empty struct (`emptyDir: {}`) someone removed
             walk.report("not owned", path)
         return
-    if not isinstance(have, type(want) if isinstance(want, list) else Mapping):
+    if not (isinstance(have, list) if isinstance(want, list) else _is_map(have)):
         walk.report("differs", path)
         return
     if ours is not None and _children(ours):
@@ -185,65 +185,113 @@ def _empty(walk: _Walk, want: Mapping[str, Any] | list[Any], have: Any, ours: Ma
 
 def _list(walk: _Walk, want: list[Any], have: list[Any], ours: Mapping[str, Any], steps: Path, path: str,
           name: str) -> None:
-    elements = [_Element(step, *_parse(step)) for step, node in ours.items()
-                if step != "." and isinstance(node, Mapping)]
+    owned = _OwnedElements(ours)
+    live = _LiveElements(have)
     for index, element in enumerate(want):
         if walk.done:
             return
         if element is None:
             continue
         element_path = f"{path}[{index}]"
-        owned = _owned_element(element, index, elements)
-        if owned is None:
+        step = owned.find(element, index)
+        if step is None:
             walk.report("not owned", element_path)
             continue
-        live = owned.live(have)
-        if live is _ABSENT:
+        found = live.find(step)
+        if found is _ABSENT:
             walk.report("differs", element_path)
         else:  # an element owned as a whole (`k:{...}: {}`) is an atomic struct (an owner reference)
-            _value(walk, element, live, ours[owned.step], (*steps, owned.step), element_path, name, name)
-
-
-def _parse(step: str) -> tuple[str, Any]:
-    kind, _, rest = step.partition(":")
-    return kind, (int(rest) if kind == "i" else json.loads(rest) if kind in ("k", "v") else None)
+            _value(walk, element, found, ours[step.text], (*steps, step.text), element_path, name, name)
 
 
 @dataclass(frozen=True)
-class _Element:
-    """A list element of the field set: by key fields (`k`, a dict), by value (`v`) or by index (`i`)."""
+class _Step:
+    """A list element's step in the field set: by key fields (`k`, a dict), by value (`v`) or by index (`i`)."""
 
-    step: str
+    text: str
     kind: str
     value: Any
 
-    def live(self, have: list[Any]) -> Any:
-        if self.kind == "k":
-            return next((e for e in have if isinstance(e, Mapping) and _has_keys(e, self.value)), _ABSENT)
-        if self.kind == "v":
-            return next((e for e in have if e == self.value and _same_type(e, self.value)), _ABSENT)
-        return have[self.value] if 0 <= self.value < len(have) else _ABSENT
+    @classmethod
+    def parse(cls, text: str) -> _Step:
+        kind, _, rest = text.partition(":")
+        return cls(text, kind, int(rest) if kind == "i" else json.loads(rest) if kind in ("k", "v") else None)
 
 
-def _has_keys(element: Mapping[str, Any], keys: Mapping[str, Any]) -> bool:
-    return all(element.get(k) == v and _same_type(element.get(k), v) for k, v in keys.items())
+def _hashable(value: Any) -> Any:
+    """`value` as a dict key that tells `true` from `1` (a JSON list or map as its text)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, list | dict):
+        return ("json", json.dumps(value, sort_keys=True))
+    return value
 
 
-def _owned_element(element: Any, index: int, elements: list[_Element]) -> _Element | None:
-    """The field set's element for a desired list element. A key field the desired element leaves to the server's
-    default matches any value, exact matches first."""
-    loose: _Element | None = None
-    for owned in elements:
-        if owned.kind == "v" and owned.value == element and _same_type(owned.value, element):
-            return owned
-        if owned.kind == "i" and owned.value == index:
-            return owned
-        if owned.kind == "k" and isinstance(element, Mapping) and isinstance(owned.value, Mapping):
-            if _has_keys(element, owned.value):
-                return owned
-            if loose is None and all(element.get(k) is None or element.get(k) == v for k, v in owned.value.items()):
-                loose = owned
-    return loose
+def _key(element: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(_hashable(element.get(name)) for name in names)
+
+
+class _OwnedElements:
+    """The elements of a list node of our field set, found by their key fields (lists are keyed by the same fields
+    throughout: an index per set of key names), their value or their index."""
+
+    def __init__(self, node: Mapping[str, Any]) -> None:
+        self.steps = [_Step.parse(text) for text, child in node.items() if text != "." and _is_map(child)]
+        self.by_key: dict[tuple[str, ...], dict[tuple[Any, ...], _Step]] = {}
+        self.by_value: dict[Any, _Step] = {}
+        self.by_index: dict[int, _Step] = {}
+        for step in self.steps:
+            if step.kind == "k" and isinstance(step.value, dict):
+                names = tuple(sorted(step.value))
+                self.by_key.setdefault(names, {})[_key(step.value, names)] = step
+            elif step.kind == "v":
+                self.by_value[_hashable(step.value)] = step
+            elif step.kind == "i":
+                self.by_index[step.value] = step
+
+    def find(self, element: Any, index: int) -> _Step | None:
+        """The step of a desired element. A key field the desired element leaves to the server's default
+        (`protocol: TCP` of a port) matches any value, exact matches first."""
+        if index in self.by_index:
+            return self.by_index[index]
+        if not _is_map(element):
+            return self.by_value.get(_hashable(element))
+        for names, steps in self.by_key.items():
+            step = steps.get(_key(element, names))
+            if step is not None:
+                return step
+        for step in self.steps:
+            if step.kind == "k" and all(element.get(k) is None or element.get(k) == v for k, v in step.value.items()):
+                return step
+        return None
+
+
+class _LiveElements:
+    """The live list's elements, indexed on demand by the key fields asked for."""
+
+    def __init__(self, elements: list[Any]) -> None:
+        self.elements = elements
+        self.by_key: dict[tuple[str, ...], dict[tuple[Any, ...], Any]] = {}
+
+    def find(self, step: _Step) -> Any:
+        if step.kind == "k":
+            names = tuple(sorted(step.value))
+            index = self.by_key.get(names)
+            if index is None:
+                index = self.by_key[names] = {}
+                for element in reversed(self.elements):  # the first of duplicates wins
+                    if _is_map(element):
+                        index[_key(element, names)] = element
+            return index.get(_key(step.value, names), _ABSENT)
+        if step.kind == "v":
+            wanted = _hashable(step.value)
+            return next((e for e in self.elements if _hashable(e) == wanted), _ABSENT)
+        position = int(step.value)
+        return self.elements[position] if 0 <= position < len(self.elements) else _ABSENT
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, dict | Mapping)  # dict first: an ABC check is slow
 
 
 def _children(node: Mapping[str, Any]) -> bool:
@@ -258,8 +306,8 @@ def _same(want: Any, have: Any, name: str, parent: str) -> bool:
     """Whole values compared as the server stores them (inside atomic values, zero values count as absent)."""
     if have is _ABSENT or have is None:
         return is_zero(want)
-    if isinstance(want, Mapping):
-        if not isinstance(have, Mapping):
+    if _is_map(want):
+        if not _is_map(have):
             return False
         for key in {*want, *have}:
             wanted, held = want.get(key), have.get(key)
