@@ -28,7 +28,7 @@ from teamop.diff.fields import FieldChange, object_changes, secret_changes
 from teamop.diff.report import Action, ObjectChange, SiteDiff
 from teamop.diff.takeover import Takeover, takeover, with_owners, without_fields
 from teamop.runtime.apply import ObjectKey
-from teamop.runtime.client import Client
+from teamop.runtime.client import STRICT, Client
 from teamop.runtime.errors import ApiError, BadRequest, Invalid, NotFound
 from teamop.runtime.events import EventRecorder, EventType
 from teamop.runtime.kinds import GVK, gvk_of
@@ -83,7 +83,7 @@ class DiffClient(Client):
             return None
 
     async def apply(self, obj: Mapping[str, Any], *, force: bool = True, subresource: str | None = None,
-                    field_validation: str | None = None, field_manager: str | None = None) -> dict[str, Any]:
+                    field_validation: str | None = STRICT, field_manager: str | None = None) -> dict[str, Any]:
         if subresource is not None:
             return await super().apply(obj, force=force, subresource=subresource,
                                        field_validation=field_validation, field_manager=field_manager)

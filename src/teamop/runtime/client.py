@@ -24,6 +24,8 @@ log = structlog.get_logger(__name__)
 
 FIELD_MANAGER = "team-operator"
 LIST_PAGE_SIZE = 500
+STRICT = "Strict"
+"""`fieldValidation` of creates, applies and updates."""
 
 EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 
@@ -91,6 +93,9 @@ class Client:
     """Get, list, watch, create, apply, patch, replace and delete any kind; typed errors from `errors`.
 
     Writes send `fieldManager` (default "team-operator") so every field the operator sets is attributed to it.
+    Creates, applies and updates send `fieldValidation=Strict`: a field the server does not know (which it would
+    drop, so that the same write would go out on every reconcile) or that is given twice is refused (`BadRequest`;
+    a server-side apply refuses an unknown field whatever the validation).
     With `dry_run`, every write is sent with `dryRun=All`: the server checks it and answers with the object as it
     would be, and stores nothing.
     """
@@ -315,7 +320,8 @@ class Client:
         path = resource_path(info, _require_namespace(info, namespace))
         response = await self._transport.request(
             "POST", path, verb="create", resource=info.plural,
-            query=self._write_query([("fieldManager", field_manager or self.field_manager)]),
+            query=self._write_query([("fieldManager", field_manager or self.field_manager),
+                                     ("fieldValidation", STRICT)]),
             body=_dumps(obj), content_type="application/json", idempotent=False,
         )
         return _loads(response.body)
@@ -326,7 +332,7 @@ class Client:
         *,
         force: bool = True,
         subresource: str | None = None,
-        field_validation: str | None = None,
+        field_validation: str | None = STRICT,
         field_manager: str | None = None,
     ) -> dict[str, Any]:
         """Server-side apply: the object says every field this manager owns. Returns the object after the apply."""
@@ -377,7 +383,8 @@ class Client:
         path = resource_path(info, _require_namespace(info, namespace), name, subresource)
         response = await self._transport.request(
             "PUT", path, verb="update", resource=_label(info, subresource),
-            query=self._write_query([("fieldManager", field_manager or self.field_manager)]),
+            query=self._write_query([("fieldManager", field_manager or self.field_manager),
+                                     ("fieldValidation", STRICT)]),
             body=_dumps(obj), content_type="application/json", idempotent=True,
         )
         return _loads(response.body)

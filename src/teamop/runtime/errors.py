@@ -145,6 +145,9 @@ def error_class(status: int, reason: str) -> type[ApiError]:
     return _BY_STATUS.get(status, ApiError)
 
 
+_UNTYPED_APPLY = "failed to create typed patch object"
+
+
 def error_from_status(status: Mapping[str, Any], http_status: int | None = None) -> ApiError:
     """Build the typed error for a `Status` object (from an error response or a watch ERROR event)."""
     code = http_status if http_status is not None else int(status.get("code") or 0)
@@ -157,6 +160,10 @@ def error_from_status(status: Mapping[str, Any], http_status: int | None = None)
         if isinstance(c, Mapping)
     ]
     retry_after = details.get("retryAfterSeconds")
+    if code >= 500 and message.startswith(_UNTYPED_APPLY):
+        # The API server answers a server-side apply whose body does not fit the kind's schema (a field it does not
+        # declare) with 500; it is the request's fault and fails the same way every time, so not worth a retry.
+        code, reason = BadRequest.status, BadRequest.default_reason
     cls = error_class(code, reason)
     return cls(
         message,
