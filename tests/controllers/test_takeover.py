@@ -9,8 +9,9 @@ Adapted to the test cluster (and nothing else): the namespace (`posit-team` wher
 server (`postgres.example.test:5432` → the test PostgreSQL); Keycloak's objects are left out (the test cluster has
 no Keycloak CRD, and Keycloak is another issue); Package Manager stores its packages in S3 (the Site's
 `packageManager.s3Bucket`, with what the Go Site controller then writes into the PackageManager resource and its
-config file) so that its S3 address is checked too; the shared-storage claim's PV is a hostPath PV of the class the
-claim names (an NFS PV on a real cluster); the images stay as they are (kwok runs no containers).
+config file) so that its S3 address is checked too; the images stay as they are (kwok runs no containers). As on the
+Go operator's cluster, Workbench's shared-storage claim stays Pending: it names a class and a volume that only a
+volume source would make, and the reference Site has none.
 """
 
 from __future__ import annotations
@@ -83,12 +84,18 @@ CONVERGE_SECONDS = 240
 SETTLE_SECONDS = 90
 
 
+def phase(obj: Mapping[str, Any]) -> str | None:
+    return (obj.get("status") or {}).get("phase")
+
+
 @dataclass
 class Before:
     """What the Go operator's Site had when teamop started."""
 
     claims: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """claim name -> (uid, bound volume)."""
+    """claim name -> (uid, bound volume), of the claims bound to a volume (those that hold data)."""
+    unbound_claims: dict[str, str] = field(default_factory=dict)
+    """claim name -> uid, of the claims never bound (Pending: no volume, no data)."""
     mounted_claims: dict[str, set[str]] = field(default_factory=dict)
     """workload name -> the claims its pods mount."""
     keys: dict[str, str] = field(default_factory=dict, repr=False)
@@ -133,25 +140,6 @@ def with_package_manager_in_s3(obj: dict[str, Any]) -> dict[str, Any]:
         obj["data"]["rstudio-pm.gcfg"] += (f"\n[Storage]\nDefault = S3\n\n[S3Storage]\n"
                                            f"Bucket = {PACKAGE_MANAGER_BUCKET}\nPrefix = {SITE}/ppm-v0\n")
     return obj
-
-
-def shared_storage_volume(claim: Mapping[str, Any]) -> dict[str, Any]:
-    """The PV the Workbench shared-storage claim names (`volumeName`, of the claim's class)."""
-    spec = claim["spec"]
-    return {
-        "apiVersion": "v1", "kind": "PersistentVolume",
-        "metadata": {"name": spec["volumeName"]},
-        "spec": {
-            "capacity": {"storage": spec["resources"]["requests"]["storage"]},
-            "accessModes": spec["accessModes"],
-            "storageClassName": spec["storageClassName"],
-            "persistentVolumeReclaimPolicy": "Retain",
-            "hostPath": {"path": f"/tmp/teamop-takeover/{claim['metadata']['namespace']}-shared", "type":
-                         "DirectoryOrCreate"},
-            "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                         "namespace": claim["metadata"]["namespace"], "name": claim["metadata"]["name"]},
-        },
-    }
 
 
 async def create_go_databases(postgres: PostgresServer, passwords: Mapping[str, str]) -> dict[str, int]:
@@ -241,8 +229,6 @@ async def leave_behind_what_the_go_operator_made(plane: ControlPlane, namespace:
         for body in map(reference, reference_children(leave_out="keycloak")):
             if body["kind"] == "Secret":
                 body = with_secret_values(body, values)
-            if body["kind"] == "PersistentVolumeClaim" and body["spec"].get("volumeName"):
-                await user.create(shared_storage_volume(body))
             await go.create(as_go_creates_it(body, uids))
     finally:
         await go.close()
@@ -257,7 +243,9 @@ async def leave_behind_what_the_go_operator_made(plane: ControlPlane, namespace:
         written_by_go={f"{o['kind']}/{o['metadata']['name']}" for o in everything
                        if update_fields_left(o, GO_FIELD_MANAGER)},
         claims={c["metadata"]["name"]: (c["metadata"]["uid"], c["spec"]["volumeName"])
-                for c in items(plane, "pvc", namespace)},
+                for c in items(plane, "pvc", namespace) if phase(c) == "Bound"},
+        unbound_claims={c["metadata"]["name"]: c["metadata"]["uid"]
+                        for c in items(plane, "pvc", namespace) if phase(c) == "Pending"},
         mounted_claims={w["metadata"]["name"]: claims_mounted(w) for w in workloads(plane, namespace)},
         keys=keys_read(plane, namespace),
         database_oids=oids,
@@ -352,6 +340,20 @@ async def test_the_same_claims_are_bound_to_the_same_volumes(takeover: Takeover)
            for c in items(takeover.plane, "pvc", takeover.namespace)}
 
     assert {name: now.get(name) for name in takeover.before.claims} == takeover.before.claims
+
+
+async def test_a_claim_the_go_operator_left_unbound_is_replaced_by_one_that_binds(takeover: Takeover) -> None:
+    assert takeover.before.unbound_claims, "the scene has no unbound claim"
+
+    def replaced_and_bound() -> dict[str, str] | None:
+        now = {c["metadata"]["name"]: c for c in items(takeover.plane, "pvc", takeover.namespace)}
+        claims = [now.get(name) for name in takeover.before.unbound_claims]
+        if not all(c and phase(c) == "Bound" for c in claims):
+            return None
+        return {name: now[name]["metadata"]["uid"] for name in takeover.before.unbound_claims}
+
+    uids = await until(replaced_and_bound, timeout=SETTLE_SECONDS, what="the unbound claims replaced and bound")
+    assert not set(uids.values()) & set(takeover.before.unbound_claims.values())
 
 
 async def test_teamops_workloads_mount_the_same_claims_under_the_same_names(takeover: Takeover) -> None:

@@ -18,8 +18,10 @@ from teamop.runtime.kinds import GVK
 from teamop.runtime.ownership import ManagedBy
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import toy
+from teamop.testing.wait import eventually_async
 
 PERSISTENT_VOLUME_CLAIM = GVK("", "v1", "PersistentVolumeClaim")
+PERSISTENT_VOLUME = GVK("", "v1", "PersistentVolume")
 
 
 def claim(*, storage_class: str | None = "fast", size: str = "10Gi", phase: str | None = None,
@@ -184,13 +186,31 @@ def in_namespace(obj: Mapping[str, Any], namespace: str) -> dict[str, Any]:
     return result
 
 
+async def bound_claim(client: Client, namespace: str, field_manager: str) -> dict[str, Any]:
+    """The claim `data` of class `other`, bound to a volume made for it (so it holds data: it is never replaced)."""
+    volume = {
+        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": f"{namespace}-data"},
+        "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "other",
+                 "persistentVolumeReclaimPolicy": "Delete", "hostPath": {"path": f"/tmp/{namespace}-data"},
+                 "claimRef": {"namespace": namespace, "name": "data"}},
+    }
+    await client.create(volume, field_manager="test-setup")
+    await client.create(in_namespace(claim(storage_class="other", size="1Gi", volumeName=f"{namespace}-data"),
+                                     namespace), field_manager=field_manager)
+
+    async def bound() -> dict[str, Any] | None:
+        live = await client.get(PERSISTENT_VOLUME_CLAIM, "data", namespace)
+        return live if (live.get("status") or {}).get("phase") == "Bound" else None
+
+    return await eventually_async(bound, timeout=60, what="claim data bound to its volume")
+
+
 @pytest.mark.controlplane
 async def test_a_claim_adopted_with_another_storage_class_is_left_as_it_is_and_reported(
     namespace: str, client: Client, cache: InformerCache
 ) -> None:
     owner = await client.create(toy("owner", namespace), field_manager="test-setup")
-    before = await client.create(in_namespace(claim(storage_class="other", size="1Gi"), namespace),
-                                 field_manager="team-operator")  # as the previous operator made it
+    before = await bound_claim(client, namespace, "team-operator")  # as the previous operator made it
     applier = Applier(client, CacheReader(cache, namespaces=namespace), take_over_managers=["team-operator"])
     desired = in_namespace(claim(storage_class="standard", size="1Gi"), namespace)
 
@@ -213,8 +233,7 @@ async def test_a_claim_outside_the_caches_selector_is_adopted_as_it_is_and_repor
     namespace: str, client: Client, cache: InformerCache
 ) -> None:
     owner = await client.create(toy("owner", namespace), field_manager="test-setup")
-    before = await client.create(in_namespace(claim(storage_class="other", size="1Gi"), namespace),
-                                 field_manager="kubectl-create")  # no managed-by label: the cache does not see it
+    before = await bound_claim(client, namespace, "kubectl-create")  # no managed-by label: the cache cannot see it
     selector = ManagedBy().selector
     applier = Applier(client, CacheReader(cache, namespaces=namespace, label_selector=selector))
     desired = in_namespace(claim(storage_class="standard", size="1Gi"), namespace)
@@ -226,3 +245,62 @@ async def test_a_claim_outside_the_caches_selector_is_adopted_as_it_is_and_repor
     assert live["metadata"]["uid"] == before["metadata"]["uid"]
     assert live["spec"] == before["spec"]
     assert live["metadata"]["labels"] == ManagedBy().labels()
+
+
+@pytest.mark.controlplane
+async def test_a_claim_never_bound_with_another_storage_class_is_replaced_by_the_desired_one(
+    namespace: str, client: Client, cache: InformerCache
+) -> None:
+    owner = await client.create(toy("owner", namespace), field_manager="test-setup")
+    # A previous operator's claim naming a class nothing provides: Pending for ever, and so is any pod mounting it.
+    before = await client.create(in_namespace(claim(storage_class="nowhere", size="1Gi"), namespace),
+                                 field_manager="team-operator")
+    applier = Applier(client, CacheReader(cache, namespaces=namespace), take_over_managers=["team-operator"])
+    desired = in_namespace(claim(storage_class="standard", size="1Gi"), namespace)
+
+    await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
+
+    async def replaced() -> dict[str, Any] | None:
+        await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
+        live = await client.get(PERSISTENT_VOLUME_CLAIM, "data", namespace)
+        return live if live["metadata"]["uid"] != before["metadata"]["uid"] else None
+
+    live = await eventually_async(replaced, timeout=60, what="the unbound claim replaced")
+    assert live["spec"]["storageClassName"] == "standard"
+    assert live["metadata"]["ownerReferences"][0]["uid"] == owner["metadata"]["uid"]
+
+
+@pytest.mark.controlplane
+async def test_a_claim_pre_bound_to_a_volume_that_does_not_exist_is_replaced_when_the_desired_one_names_none(
+    namespace: str, client: Client, cache: InformerCache
+) -> None:
+    owner = await client.create(toy("owner", namespace), field_manager="test-setup")
+    before = await client.create(
+        in_namespace(claim(storage_class="nowhere-nfs", size="1Gi", volumeName=f"{namespace}-never-made"), namespace),
+        field_manager="team-operator")
+    applier = Applier(client, CacheReader(cache, namespaces=namespace), take_over_managers=["team-operator"])
+    desired = in_namespace(claim(storage_class=None, size="1Gi"), namespace)  # the cluster's default class
+
+    async def replaced() -> dict[str, Any] | None:
+        await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
+        live = await client.get(PERSISTENT_VOLUME_CLAIM, "data", namespace)
+        return live if live["metadata"]["uid"] != before["metadata"]["uid"] else None
+
+    live = await eventually_async(replaced, timeout=60, what="the claim waiting for a missing volume replaced")
+    assert live["spec"].get("volumeName") != f"{namespace}-never-made"
+
+
+@pytest.mark.controlplane
+async def test_a_claim_pre_bound_to_a_volume_that_exists_is_kept(
+    namespace: str, client: Client, cache: InformerCache
+) -> None:
+    owner = await client.create(toy("owner", namespace), field_manager="test-setup")
+    before = await bound_claim(client, namespace, "team-operator")
+    applier = Applier(client, CacheReader(cache, namespaces=namespace), take_over_managers=["team-operator"])
+    desired = in_namespace(claim(storage_class=None, size="1Gi"), namespace)
+
+    await applier.ensure_children(owner, [desired], owned_kinds=[PERSISTENT_VOLUME_CLAIM])
+
+    live = await client.get(PERSISTENT_VOLUME_CLAIM, "data", namespace)
+    assert live["metadata"]["uid"] == before["metadata"]["uid"]
+    assert live["spec"]["volumeName"] == before["spec"]["volumeName"]

@@ -52,7 +52,7 @@ from teamop.runtime.compare import normalise_secret
 from teamop.runtime.converged import why_apply
 from teamop.runtime.errors import Conflict, Invalid, NotFound
 from teamop.runtime.fieldset import owned_fields, union
-from teamop.runtime.immutable import keep_immutable
+from teamop.runtime.immutable import PERSISTENT_VOLUME, keep_immutable, replaceable
 from teamop.runtime.kinds import GVK, gvk_of
 from teamop.runtime.ownership import (
     ManagedBy,
@@ -256,10 +256,16 @@ class Applier:
             controller = controller_of(live)
             if controller is not None and controller.get("uid") != owner_uid:
                 raise OwnershipConflict(live, controller, owner)
-            current = live
+            current, wanted = live, obj
             obj, differences_kept = keep_immutable(obj, live, lambda: union(
                 owned_fields(current, self.field_manager) or {}, predecessor_fields(current, self.take_over_managers)))
             kept = [str(difference) for difference in differences_kept]
+            if replaceable(live) and (kept or await self._bound_to_a_missing_volume(wanted, live)):
+                # Nothing to lose: delete it; its deletion event brings the owner back to create the desired one.
+                await self._delete(key[0], live)
+                log.info("replaced an unbound object whose immutable fields differ", object=describe(live),
+                         fields=kept)
+                return "updated", []
         reason = why_apply(obj, live, self.field_manager, self.take_over_managers)
         if reason is None:
             if not resync.forced():
@@ -279,6 +285,18 @@ class Applier:
         self._memo.remember(key, cached, written, passed=taken)
         log.info("applied", object=describe(obj), reason=reason)
         return ("created" if live is None else "updated"), kept
+
+    async def _bound_to_a_missing_volume(self, desired: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+        """Whether unbound `live` waits for a volume that does not exist and that `desired` does not name: it
+        would stay Pending for ever (a claim pre-bound by a previous operator to a volume it never made)."""
+        volume = (live.get("spec") or {}).get("volumeName")
+        if not volume or (desired.get("spec") or {}).get("volumeName") == volume:
+            return False
+        try:
+            await self.client.get(PERSISTENT_VOLUME, volume)
+        except NotFound:
+            return True
+        return False
 
     async def _observing(self, gvk: GVK) -> bool:
         """Whether the memo hears of the cache's events for `gvk` (wired on first use of the kind)."""

@@ -22,6 +22,12 @@ The table follows the API server's update validation (Kubernetes 1.36):
   `managedBy`.
 - Service: `clusterIP`, `clusterIPs` and `ipFamilies` once allocated.
 No Secret is in the table, so a reported value is never a secret.
+
+One exception to "never recreated": a PersistentVolumeClaim that was never bound (phase `Pending`) has no volume
+and so no data; when its immutable fields differ it is `replaceable`, and the applier deletes it so that the
+desired claim is created (a previous operator's claim of a class or volume that does not exist stays Pending
+forever, and so would every pod that mounts it; so does one pre-bound to a volume that does not exist, when the
+desired claim does not name that volume).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import Any, Literal
 
 from teamop.runtime.compare import is_subset, is_zero, parse_quantity
 from teamop.runtime.fieldset import subtree
-from teamop.runtime.kinds import gvk_of
+from teamop.runtime.kinds import GVK, gvk_of
 from teamop.runtime.ownership import describe
 
 Sameness = Literal["equal", "contained", "storage-request"]
@@ -190,3 +196,14 @@ def keep_immutable(
             # what the server filled in inside is sent back: leaving it out of an atomic value would change it
             _set(result, rule.path, have)
     return result, kept
+
+
+
+PERSISTENT_VOLUME = GVK("", "v1", "PersistentVolume")
+
+
+def replaceable(live: Mapping[str, Any]) -> bool:
+    """Whether `live` holds nothing that recreating it would lose: a claim never bound to a volume."""
+    gvk = gvk_of(live)
+    return (gvk.group, gvk.kind) == ("", "PersistentVolumeClaim") and (live.get("status") or {}).get("phase") == \
+        "Pending"
