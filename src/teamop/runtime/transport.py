@@ -14,6 +14,7 @@ wait behind watches. `fence_writes` makes every later write fail before it is se
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
 import contextlib
 import os
 import random
@@ -43,6 +44,10 @@ Query = Sequence[tuple[str, str]]
 
 # Requests in flight at once on one transport (kubernetes-asyncio's pool size); more wait for a free connection.
 REQUEST_CONNECTIONS = 100
+# asyncio gives every TLS connection a receive buffer of SSLProtocol.max_size (256 KiB), allocated whole: with a
+# connection per watch, 12 watched namespaces held ~70 MB in these buffers. Reading one TLS record (at most
+# 16 KiB) at a time costs a large LIST a few more reads instead.
+TLS_READ_SIZE = 16 * 1024
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # The attribute of a kubernetes-asyncio Configuration that carries the kubeconfig's impersonation.
@@ -231,6 +236,7 @@ class Transport:
         that does not trust the environment: with `trust_env=True` (kubernetes-asyncio's) aiohttp reads ~/.netrc
         and the proxy variables anew in a worker thread for every request. The proxy is resolved once instead
         (`proxy_for`), as client-go does."""
+        _small_tls_read_buffers()
         connector = aiohttp.TCPConnector(limit=connections, ssl=ssl_context_of(self.config))
         return aiohttp.ClientSession(connector=connector, read_bufsize=2**21)  # watch events of large objects
 
@@ -391,6 +397,11 @@ class Transport:
         finally:
             # Closing (not releasing) drops the connection: an unfinished watch body must not be drained.
             resp.close()
+
+
+def _small_tls_read_buffers() -> None:
+    """Every TLS connection of this process made from now on reads at most TLS_READ_SIZE at a time."""
+    asyncio.sslproto.SSLProtocol.max_size = min(asyncio.sslproto.SSLProtocol.max_size, TLS_READ_SIZE)
 
 
 def _open_connections(session: aiohttp.ClientSession | None) -> int:
