@@ -102,9 +102,9 @@ def test_an_empty_list_the_server_never_recorded_is_converged() -> None:
 def test_an_empty_map_with_keys_another_manager_owns_one_by_one_is_converged() -> None:
     # a Deployment's `annotations: {}`: the deployment controller's revision annotation takes the map's own entry
     desired = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "annotations": {}}}
-    live = stored({**desired, "metadata": {"name": "p", "annotations": {"revision": "1"}}},
-                  entry({}), entry({"f:metadata": {"f:annotations": {".": {}, "f:revision": {}}}}, "controller",
-                                   "Update"))
+    live = stored({**desired, "metadata": {"name": "p", "annotations": {"revision": "1"}}}, entry({}),
+                  {**entry({"f:metadata": {"f:annotations": {".": {}, "f:revision": {}}}}, "controller", "Update"),
+                   "subresource": "status"})  # written with its status, as the deployment controller does
     assert why_apply(desired, live, MANAGER) is None
 
 

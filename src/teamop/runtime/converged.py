@@ -80,7 +80,7 @@ def why_apply(
     def owned_by_others(path: Path) -> Mapping[str, Any] | None:
         nonlocal others
         if others is None:
-            others = others_fields(live, field_manager, subresource=subresource)
+            others = others_fields(live, field_manager)
         return subtree(others, path)
 
     reasons = unconverged(desired, live, owned, others=owned_by_others)

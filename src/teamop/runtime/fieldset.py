@@ -35,10 +35,11 @@ def owned_fields(obj: Mapping[str, Any], manager: str, *, subresource: str = "")
     return None
 
 
-def others_fields(obj: Mapping[str, Any], manager: str, *, subresource: str = "") -> dict[str, Any]:
-    """The fields every other entry on `obj` owns (`subresource`'s; our manager's Update entries included)."""
+def others_fields(obj: Mapping[str, Any], manager: str) -> dict[str, Any]:
+    """The fields every entry on `obj` but our manager's Apply entries owns, whatever its subresource (metadata is
+    written through both: the deployment controller sets its revision annotation with its status)."""
     return union(*(entry["fieldsV1"] for entry in (obj.get("metadata") or {}).get("managedFields") or []
-                   if entry.get("subresource", "") == subresource and isinstance(entry.get("fieldsV1"), Mapping)
+                   if isinstance(entry.get("fieldsV1"), Mapping)
                    and not (entry.get("manager") == manager and entry.get("operation") == APPLY_OPERATION)))
 
 
