@@ -105,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
             "image Flightdeck runs when a Site names none (teamop's own image serves the landing page)"),
     Setting("--grace-period", "SHUTDOWN_GRACE_PERIOD", "30", "seconds in-flight reconciles get on SIGTERM",
             _seconds),
+    Setting("--reconcile-timeout", "RECONCILE_TIMEOUT", "300",
+            "seconds one reconcile may run before it is cancelled and retried with backoff (0: no limit)", _seconds),
     Setting("--resync-period", "RESYNC_PERIOD", "10h",
             "how often every Site, product and database is reconciled again with every object applied whatever the "
             "cache says (each wait jittered by 10%; seconds or a duration like 10h; 0: never)", _duration),
@@ -193,6 +195,7 @@ def build_manager(client: Client, args: argparse.Namespace) -> Manager:
         health_addr=_address(args.health_probe_bind_address),
         metrics_addr=_address(args.metrics_bind_address),
         grace_period=float(args.grace_period),
+        reconcile_timeout=float(args.reconcile_timeout) or None,
         max_parallel_applies=int(args.max_parallel_applies),
         resync_period=_duration(str(args.resync_period)) or None,
         take_over_field_managers=field_managers_of(args.take_over_field_managers),

@@ -28,6 +28,7 @@ SAMPLES: dict[str, tuple[str, object]] = {
     "--burst": ("40", 40),
     "--operator-image": ("registry.example.com/teamop:1.2.3", "registry.example.com/teamop:1.2.3"),
     "--grace-period": ("12", 12.0),
+    "--reconcile-timeout": ("90", 90.0),
     "--resync-period": ("1h30m", 5400.0),
     "--take-over-field-managers": ("team-operator,manager", "team-operator,manager"),
 }
@@ -116,7 +117,7 @@ def test_leader_elect_is_off_by_default_and_a_typo_in_its_variable_is_an_error(
 
 @pytest.mark.parametrize(("flag", "value"), [
     ("--max-concurrent-reconciles", "0"), ("--max-concurrent-reconciles", "two"), ("--qps", "-1"),
-    ("--qps", "nan"), ("--burst", "-5"), ("--grace-period", "-1"),
+    ("--qps", "nan"), ("--burst", "-5"), ("--grace-period", "-1"), ("--reconcile-timeout", "-1"),
 ])
 def test_bad_numbers_are_refused_from_flags_and_from_the_environment(
     flag: str, value: str, monkeypatch: pytest.MonkeyPatch
@@ -191,6 +192,18 @@ async def test_the_field_managers_to_take_over_reach_the_applier_and_the_status_
     assert default.applier.take_over_managers == default.status.take_over_managers == ("team-operator",)
     assert chosen.applier.take_over_managers == chosen.status.take_over_managers == ("a", "b")
     assert none.applier.take_over_managers == none.status.take_over_managers == ()
+
+
+async def test_the_reconcile_timeout_reaches_every_controller_and_zero_means_none() -> None:
+    async with Client(ApiClient(Configuration())) as client:
+        default = operator.build_manager(client, operator.default_arguments())
+        chosen = operator.build_manager(client, operator.default_arguments(reconcile_timeout="90"))
+        unlimited = operator.build_manager(client, operator.default_arguments(reconcile_timeout="0"))
+
+    assert {c.options.reconcile_timeout for c in default.controllers} == {300.0}
+    assert {c.options.reconcile_timeout for c in chosen.controllers} == {90.0}
+    assert {c.options.reconcile_timeout for c in unlimited.controllers} == {None}
+
 
 @pytest.mark.parametrize(("value", "seconds"), [("10h", 36000.0), ("1h30m", 5400.0), ("90s", 90.0),
                                                 ("1.5h", 5400.0), ("3600", 3600.0), ("0", 0.0)])

@@ -11,8 +11,14 @@
     )
 
 A reconcile that raises is logged with its key, counted, and retried with per-key exponential backoff; the
-worker carries on. `Result(requeue_after=s)` schedules the key again (and resets its backoff), `Result(requeue=True)`
-retries with backoff, anything else forgets the key until the next event.
+worker carries on. So is one that runs longer than `reconcile_timeout` (it is cancelled). `Result(requeue_after=s)`
+schedules the key again (and resets its backoff), `Result(requeue=True)` retries with backoff, anything else
+forgets the key until the next event.
+
+Workers are supervised: a worker that ends while the controller runs (a reconciler that lets a CancelledError out
+that was not a cancellation of the worker, or a bug in the engine) is replaced at once, counted in
+`teamop_controller_worker_crashes_total`, and its key retried with backoff; `recent_crashes` tells the manager's
+`/healthz`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -130,6 +137,7 @@ class ControllerOptions:
     forced_resync_period: float | None = None
     """Reconcile every primary object this often with every write made (`resync`); with a manager, its
     `resync_period` unless set."""
+    reconcile_timeout: float | None = None  # seconds a reconcile may run before it is cancelled and retried
 
 
 class Controller:
@@ -155,6 +163,8 @@ class Controller:
             raise ValueError("max_concurrent_reconciles must be at least 1")
         self.queue: WorkQueue[Request] = WorkQueue(name, self.options.rate_limiter)
         self._workers: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._crashes: deque[float] = deque(maxlen=1000)
         self._resync: asyncio.Task[None] | None = None
         self._forced: set[Request] = set()  # keys a forced resync queued, not yet reconciled
         self._handlers: list[tuple[Any, EventHandler]] = []
@@ -162,6 +172,7 @@ class Controller:
         self._active = metrics.active_workers.labels(name)
         self._reconcile_time = metrics.reconcile_time_seconds.labels(name)
         self._errors = metrics.reconcile_errors_total.labels(name)
+        self._worker_crashes = metrics.worker_crashes_total.labels(name)
         metrics.max_concurrent_reconciles.labels(name).set(self.options.max_concurrent_reconciles)
         self._active.set(0)
 
@@ -215,10 +226,8 @@ class Controller:
         if self._workers:
             return
         loop = asyncio.get_running_loop()
-        self._workers = [
-            loop.create_task(self._work(), name=f"{self.name} worker {index}")
-            for index in range(self.options.max_concurrent_reconciles)
-        ]
+        self._stopping = False
+        self._workers = [self._new_worker(index) for index in range(self.options.max_concurrent_reconciles)]
         if self.options.resync_period or self.options.forced_resync_period:
             self._resync = loop.create_task(self._resyncs())
         self._log.info("controller started", workers=len(self._workers))
@@ -235,12 +244,22 @@ class Controller:
             await asyncio.wait_for(self.queue.shutdown_with_drain(), grace)
         await self.abort()
 
+    def recent_crashes(self, window: float) -> int:
+        """Workers that crashed within the last `window` seconds."""
+        since = time.monotonic() - window
+        return sum(1 for moment in self._crashes if moment >= since)
+
+    def cancel_workers(self) -> None:
+        """Stop handing out keys and cancel every worker now, without waiting for them (leadership lost)."""
+        self._stopping = True
+        self.queue.shutdown()
+        for task in [*self._workers, *([self._resync] if self._resync else [])]:
+            task.cancel()
+
     async def abort(self) -> None:
         """Cancel every worker at once (e.g. leadership lost): nothing more is written by this controller."""
-        self.queue.shutdown()
         tasks = [*self._workers, *([self._resync] if self._resync else [])]
-        for task in tasks:
-            task.cancel()
+        self.cancel_workers()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._workers = []
         self._resync = None
@@ -261,6 +280,26 @@ class Controller:
             if force:
                 self._log.info("resync: reconciling every object with every write made", objects=queued)
 
+    def _new_worker(self, index: int) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(self._work(), name=f"{self.name} worker {index}")
+        task.add_done_callback(lambda ended: self._worker_ended(index, ended))
+        return task
+
+    def _worker_ended(self, index: int, task: asyncio.Task[None]) -> None:
+        """Replace a worker that ended while the controller runs (a worker only returns on shutdown)."""
+        error = None if task.cancelled() else task.exception()
+        replaced = index >= len(self._workers) or self._workers[index] is not task
+        if self._stopping or self.queue.shutting_down or replaced:
+            return
+        self._crashes.append(time.monotonic())
+        self._worker_crashes.inc()
+        self._log.error(
+            "worker crashed, starting a new one", worker=index,
+            error=f"{type(error).__name__}: {error}" if error is not None else "cancelled from within a reconcile",
+            exc_info=error,
+        )
+        self._workers[index] = self._new_worker(index)
+
     async def _work(self) -> None:
         while True:
             try:
@@ -273,32 +312,45 @@ class Controller:
                 self._forced.discard(request)
                 with resync.forcing(forced):
                     await self._reconcile(request)
+            except BaseException:
+                self.queue.add_rate_limited(request)  # the worker ends here; its key is retried (not on shutdown)
+                raise
             finally:
                 self._active.dec()
                 self.queue.done(request)
 
     async def _reconcile(self, request: Request) -> None:
         started = time.monotonic()
+        timeout = self.options.reconcile_timeout
         with structlog.contextvars.bound_contextvars(
             controller=self.name, namespace=request.namespace, name=request.name
         ):
+            deadline = asyncio.timeout(timeout)
             try:
-                result = await self.reconciler.reconcile(request)
+                async with deadline:
+                    result = await self.reconciler.reconcile(request)
             except asyncio.CancelledError:
+                if not _being_cancelled():
+                    self._failed(request, started, "the reconciler raised CancelledError", None)
                 raise
             except Exception as error:
-                self._reconcile_time.observe(time.monotonic() - started)
-                self._errors.inc()
-                metrics.reconcile_total.labels(self.name, "error").inc()
-                self._log.error(
-                    "reconcile failed", namespace=request.namespace, name=request.name,
-                    retries=self.queue.num_requeues(request), error=f"{type(error).__name__}: {error}",
-                    exc_info=error,
-                )
+                if deadline.expired():
+                    self._failed(request, started, f"timed out after {timeout:g} s", None)
+                else:
+                    self._failed(request, started, f"{type(error).__name__}: {error}", error)
                 self.queue.add_rate_limited(request)
                 return
         self._reconcile_time.observe(time.monotonic() - started)
         self._requeue(request, result)
+
+    def _failed(self, request: Request, started: float, reason: str, error: BaseException | None) -> None:
+        self._reconcile_time.observe(time.monotonic() - started)
+        self._errors.inc()
+        metrics.reconcile_total.labels(self.name, "error").inc()
+        self._log.error(
+            "reconcile failed", namespace=request.namespace, name=request.name,
+            retries=self.queue.num_requeues(request), error=reason, exc_info=error,
+        )
 
     def _requeue(self, request: Request, result: Result | None) -> None:
         if result is not None and result.requeue_after is not None and result.requeue_after > 0:
@@ -312,6 +364,12 @@ class Controller:
             self.queue.forget(request)
             outcome = "success"
         metrics.reconcile_total.labels(self.name, outcome).inc()
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task was asked to stop (a CancelledError then comes from outside, not from a bug)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 @dataclass
@@ -371,8 +429,12 @@ class ControllerBuilder:
         max_concurrent_reconciles: int | None = None,
         rate_limiter: RateLimiter | None = None,
         resync_period: float | None = None,
+        reconcile_timeout: float | None = None,
         forced_resync_period: float | None = None,
     ) -> ControllerBuilder:
+        """`reconcile_timeout` defaults to the manager's."""
+        if reconcile_timeout is not None:
+            self._plan.options.reconcile_timeout = reconcile_timeout
         if max_concurrent_reconciles is not None:
             self._plan.options.max_concurrent_reconciles = max_concurrent_reconciles
         if rate_limiter is not None:
@@ -389,6 +451,8 @@ class ControllerBuilder:
             raise ValueError("for_ must name the primary kind")
         if self._plan.options.forced_resync_period is None and self._manager is not None:
             self._plan.options.forced_resync_period = self._manager.resync_period
+        if self._plan.options.reconcile_timeout is None and self._manager is not None:
+            self._plan.options.reconcile_timeout = self._manager.reconcile_timeout
         controller = Controller(
             self._plan.name or primary.kind.lower(),
             reconciler,

@@ -4,21 +4,30 @@
   its holder has not renewed it for `lease_duration` — measured on *our* clock from when we last saw the record
   change, so clock skew between machines does not matter.
 - The leader renews every `retry_period`; if it cannot renew for `renew_deadline`, it has lost the lease and must
-  stop at once (`hold` returns), before another candidate may take over (lease_duration > renew_deadline).
+  stop at once (`hold` returns), before another candidate may take over (lease_duration > renew_deadline). A
+  leader that reads another holder on the Lease has lost it at that moment (client-go would go on until the
+  renew deadline).
+- `on_lost` callbacks run the moment the loss is observed, before `hold` returns, in the elector's thread.
 - `release` on a graceful stop empties the holder (and shortens the lease to 1 s), so a standby takes over at
   its next try instead of waiting for the lease to expire.
 Writes use the Lease's resourceVersion: two candidates racing for it cannot both win.
+
+`ElectionThread` runs an elector in a thread of its own, with its own event loop and its own client (its own
+connection, no client-side throttle): a renewal never waits for the operator's requests, its token bucket or a
+busy event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -65,6 +74,8 @@ class LeaderElector:
         self._observed: Mapping[str, Any] | None = None
         self._observed_at = 0.0
         self._leading = False
+        self._taken_by: str | None = None
+        self.on_lost: list[Callable[[str], None]] = []
         self._status = metrics.leader_election_master_status.labels(lease_name)
         self._status.set(0)
         self._log = log.bind(lease=f"{lease_namespace}/{lease_name}", identity=self.identity)
@@ -86,21 +97,31 @@ class LeaderElector:
             if await self._try_acquire_or_renew():
                 break
             await asyncio.sleep(self.retry_period * random.uniform(1.0, 1.2))
+        self._taken_by = None
         self._set_leading(True)
         self._log.info("became leader")
 
     async def hold(self) -> None:
-        """Renew the lease until renewal fails for renew_deadline; returns when leadership is lost."""
+        """Renew the lease until another holder appears on it or renewal fails for renew_deadline; returns when
+        leadership is lost, after the `on_lost` callbacks ran."""
         last_renewed = time.monotonic()
         while True:
             await asyncio.sleep(self.retry_period)
             if await self._try_acquire_or_renew():
                 last_renewed = time.monotonic()
                 continue
-            if time.monotonic() - last_renewed >= self.renew_deadline:
-                self._set_leading(False)
-                self._log.error("leadership lost: lease not renewed within the renew deadline")
+            if self._taken_by is not None:
+                self._lose(f"the lease is held by {self._taken_by}")
                 return
+            if time.monotonic() - last_renewed >= self.renew_deadline:
+                self._lose("lease not renewed within the renew deadline")
+                return
+
+    def _lose(self, reason: str) -> None:
+        for callback in self.on_lost:
+            callback(reason)
+        self._set_leading(False)
+        self._log.error("leadership lost", reason=reason)
 
     async def release(self) -> None:
         """Give the lease up (graceful stop), so a standby takes it at its next try."""
@@ -156,8 +177,12 @@ class LeaderElector:
         spec = lease.get("spec") or {}
         holder = spec.get("holderIdentity") or ""
         duration = float(spec.get("leaseDurationSeconds") or self.lease_duration)
-        if holder and holder != self.identity and time.monotonic() - self._observed_at < duration:
-            return False
+        if holder and holder != self.identity:
+            if self._leading:  # someone took it from us: whatever its duration, we are no longer the leader
+                self._taken_by = holder
+                return False
+            if time.monotonic() - self._observed_at < duration:
+                return False
         transitions = int(spec.get("leaseTransitions") or 0)
         new_spec = {
             **spec,
@@ -191,3 +216,120 @@ class LeaderElector:
             return False
         self._observe(created)
         return True
+
+
+class ElectionThread:
+    """Runs `elector` in a thread of its own, with an event loop and a client (`Client.detached`) of its own.
+
+    From the caller's event loop: `start()`, then `await acquired()` (we lead), `await lost()` (we no longer do;
+    the elector's `on_lost` callbacks have already run, in the election thread), and `await stop(release=...)`.
+    """
+
+    def __init__(self, elector: LeaderElector, *, join_timeout: float = 10.0) -> None:
+        self.elector = elector
+        self.join_timeout = join_timeout
+        self._thread: threading.Thread | None = None
+        self._caller: asyncio.AbstractEventLoop | None = None
+        self._acquired: asyncio.Future[None] | None = None
+        self._lost: asyncio.Future[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._release = False
+        self._ready = threading.Event()
+
+    def start(self) -> None:
+        """Start the thread; call from the event loop that will await `acquired` and `lost`."""
+        if self._thread is not None:
+            return
+        self._caller = asyncio.get_running_loop()
+        self._acquired = self._caller.create_future()
+        self._lost = self._caller.create_future()
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._main(),), name=f"leader election {self.elector.lease_name}", daemon=True
+        )
+        self._thread.start()
+
+    async def acquired(self) -> None:
+        assert self._acquired is not None, "start() first"
+        await asyncio.shield(self._acquired)
+
+    async def lost(self) -> None:
+        assert self._lost is not None, "start() first"
+        await asyncio.shield(self._lost)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    async def stop(self, *, release: bool) -> None:
+        """End the election (giving the lease up first when `release` and we lead) and wait for the thread."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._release = release
+        await asyncio.to_thread(self._ready.wait, self.join_timeout)
+        if self._loop is not None and self._stopping is not None and thread.is_alive():
+            with _loop_closed_ok():
+                self._loop.call_soon_threadsafe(self._stopping.set)
+        await asyncio.to_thread(thread.join, self.join_timeout)
+        self._thread = None
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._ready.set()
+        client = self.elector.client.detached()
+        self.elector.client = client
+        try:
+            if not await self._unless_stopping(self.elector.acquire()):
+                return
+            self._tell(self._acquired)
+            if await self._unless_stopping(self.elector.hold()):
+                self._tell(self._lost)
+                return
+            if self._release:
+                await self.elector.release()
+        except Exception as error:
+            log.exception("leader election failed")
+            if self.elector.is_leader:  # nobody renews the lease any more
+                self.elector._lose(f"leader election failed: {type(error).__name__}: {error}")
+            self._tell(self._acquired, error)
+            self._tell(self._lost, error)
+        finally:
+            await client.close()
+
+    async def _unless_stopping(self, work: Awaitable[None]) -> bool:
+        """Run `work` to its end (True), or until a stop is asked for (then cancel it, False)."""
+        assert self._stopping is not None
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+
+    def _tell(self, future: asyncio.Future[None] | None, error: BaseException | None = None) -> None:
+        """Resolve a future of the caller's loop from the election thread."""
+        if future is None or self._caller is None:
+            return
+
+        def resolve() -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        with _loop_closed_ok():
+            self._caller.call_soon_threadsafe(resolve)
+
+
+def _loop_closed_ok() -> contextlib.AbstractContextManager[None]:
+    """A loop that already closed has nobody left to tell."""
+    return contextlib.suppress(RuntimeError)

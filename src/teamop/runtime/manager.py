@@ -8,7 +8,12 @@ Start-up: HTTP endpoints → controllers register their informers → informers 
 → workers run. Standby managers keep their caches warm, so a takeover starts reconciling at once.
 Stop: workers take no new keys, reconciles in flight get `grace_period` seconds, then the lease is released
 (so a standby takes over at its next try) and the informers stop. Losing the lease stops the workers at once and
-makes `run` raise `LeadershipLost` — the process should exit and be restarted, as controller-runtime does.
+makes `run` raise `LeadershipLost` — the process should exit and be restarted, as controller-runtime does. From
+the moment the loss is observed the client sends no write (`Client.fence_writes`), even from a reconcile that has
+not yet seen its cancellation. Leader election runs in a thread of its own (`ElectionThread`).
+
+`/healthz` fails once a controller's workers crashed `max_worker_crashes` times within `crash_window` seconds (a
+crashed worker is replaced at once; see `Controller`).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from teamop.runtime.controller import Controller
 from teamop.runtime.events import EventRecorder
 from teamop.runtime.health import HttpEndpoints
 from teamop.runtime.informer import Scope
-from teamop.runtime.leaderelection import LeaderElector
+from teamop.runtime.leaderelection import ElectionThread, LeaderElector
 from teamop.runtime.ownership import ManagedBy
 from teamop.runtime.status import StatusWriter
 
@@ -70,12 +75,16 @@ class Manager:
         managed_by: ManagedBy | None = None,
         max_parallel_applies: int = 8,
         take_over_field_managers: Collection[str] | None = None,
+        reconcile_timeout: float | None = 300.0,
         resync_period: float | None = resync.DEFAULT_PERIOD,
+        max_worker_crashes: int = 5,
+        crash_window: float = 600.0,
     ) -> None:
         """`take_over_field_managers`: field managers whose Update entries on the objects we apply, and on the
         status we write, are taken over (see `takeover`); default: our own manager's name, the name a previous
-        operator writing under it used. `resync_period`: how often each controller reconciles every object with
-        every write made (`resync`; None or 0: never), unless the controller sets its own."""
+        operator writing under it used. `reconcile_timeout`: the default of every controller's (None: none).
+        `resync_period`: how often each controller reconciles every object with every write made (`resync`; None
+        or 0: never), unless the controller sets its own."""
         self.resync_period = resync_period or None
         self.client = client
         take_over = (client.field_manager,) if take_over_field_managers is None else tuple(take_over_field_managers)
@@ -91,19 +100,25 @@ class Manager:
         self.controllers: list[Controller] = []
         self.grace_period = grace_period
         self.sync_timeout = sync_timeout
+        self.reconcile_timeout = reconcile_timeout
+        self.max_worker_crashes = max_worker_crashes
+        self.crash_window = crash_window
         self.health_addr = health_addr
         self.metrics_addr = metrics_addr
         self.elector: LeaderElector | None = None
+        self.election: ElectionThread | None = None
         if leader_election:
             self.elector = LeaderElector(
                 client, lease_name=lease_name, lease_namespace=lease_namespace or own_namespace(),
                 identity=identity, lease_duration=lease_duration, renew_deadline=renew_deadline,
                 retry_period=retry_period,
             )
+            self.elector.on_lost.append(self._on_lease_lost)
+            self.election = ElectionThread(self.elector)
         self.http = HttpEndpoints(healthy=self._health_problem, ready=self._ready_problem, registry=metrics.REGISTRY)
         self._stop = asyncio.Event()
         self._running = False
-        self._election_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- wiring ----------------------------------------------------------------------------------------------------
     def add(self, controller: Controller) -> None:
@@ -129,21 +144,41 @@ class Manager:
 
     # -- probes ----------------------------------------------------------------------------------------------------
     def _health_problem(self) -> str | None:
-        return None if self._running else "manager not running"
+        if not self._running:
+            return "manager not running"
+        for controller in self.controllers:
+            crashes = controller.recent_crashes(self.crash_window)
+            if crashes >= self.max_worker_crashes:
+                return f"controller {controller.name}: {crashes} worker crashes in the last {self.crash_window:g} s"
+        return None
 
     def _ready_problem(self) -> str | None:
         if not self._running:
             return "manager not running"
         if not self.cache.has_synced:
             return "caches not synced"
-        if self.elector is not None and self._election_task is not None and self._election_task.done():
+        if self.election is not None and self.leading and not self.election.running:
             return "leader election stopped"
         return None
+
+    def _on_lease_lost(self, reason: str) -> None:
+        """Called in the election thread the moment the loss is observed: no write from here on, and every
+        worker cancelled as soon as the event loop runs."""
+        self.client.fence_writes(f"leadership lost: {reason}")
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing runs any more
+                loop.call_soon_threadsafe(self._cancel_workers)
+
+    def _cancel_workers(self) -> None:
+        for controller in self.controllers:
+            controller.cancel_workers()
 
     # -- running ---------------------------------------------------------------------------------------------------
     async def run(self) -> None:
         """Run until `request_stop` (or a signal); raises LeadershipLost if the lease was lost."""
         self._running = True
+        self._loop = asyncio.get_running_loop()
         lost = False
         try:
             await self.http.start(self.health_addr, self.metrics_addr)
@@ -155,20 +190,26 @@ class Manager:
             if self._stop.is_set():
                 return
             log.info("caches synced", informers=len(self.cache.informers()))
-            if self.elector is None:
+            if self.elector is None or self.election is None:
                 self._start_controllers()
                 await self._stop.wait()
                 return
-            await self._until_stopped(self.elector.acquire())
+            self.election.start()
+            await self._until_stopped(self.election.acquired())
             if self._stop.is_set():
                 return
             self._start_controllers()
-            self._election_task = asyncio.get_running_loop().create_task(self.elector.hold())
-            await self._until_stopped(asyncio.shield(self._election_task))
+            lease = f"{self.elector.lease_namespace}/{self.elector.lease_name}"
+            try:
+                await self._until_stopped(self.election.lost())
+            except Exception as error:
+                lost = True
+                await self._abort_controllers()
+                raise LeadershipLost(f"leader election on {lease} failed: {error}") from error
             if not self._stop.is_set():
                 lost = True
                 await self._abort_controllers()
-                raise LeadershipLost(f"lost lease {self.elector.lease_namespace}/{self.elector.lease_name}")
+                raise LeadershipLost(f"lost lease {lease}")
         finally:
             await self._shutdown(lost)
 
@@ -200,12 +241,8 @@ class Manager:
             await asyncio.gather(*(c.stop(self.grace_period) for c in self.controllers))
         else:
             await self._abort_controllers()
-        if self._election_task is not None:
-            self._election_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._election_task
-        if self.elector is not None and not lost:
-            await self.elector.release()
+        if self.election is not None:
+            await self.election.stop(release=not lost)
         await self.events.flush()
         await self.cache.stop()
         await self.http.stop()

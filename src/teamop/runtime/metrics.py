@@ -65,6 +65,11 @@ active_workers = Gauge(
     "controller_runtime_active_workers", "Number of currently used workers per controller",
     ["controller"], registry=REGISTRY,
 )
+worker_crashes_total = Counter(
+    "teamop_controller_worker_crashes_total",
+    "Workers that ended while their controller ran (each replaced at once), per controller",
+    ["controller"], registry=REGISTRY,
+)
 max_concurrent_reconciles = Gauge(
     "controller_runtime_max_concurrent_reconciles", "Maximum number of concurrent reconciles per controller",
     ["controller"], registry=REGISTRY,
