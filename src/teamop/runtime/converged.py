@@ -20,8 +20,10 @@ int-or-string values by type (the server keeps `8080` and `"8080"` apart).
 
 Empty maps and lists need care, for the server does not always record them: an empty keyed list (`env: []`) leaves
 nothing in the field set, and another manager's key added to a granular map (a Deployment's `annotations: {}`) takes
-the map's own entry. An empty list is as desired when the live one is empty or absent; an empty map when it is ours,
-or present with keys that others own one by one.
+the map's own entry. An empty list or map is as desired when the live one is empty or absent (a map: and still ours,
+for an empty struct such as `emptyDir: {}` means something), or when what it holds belongs to other managers key by
+key or element by element. Anything else in it differs: keys we set earlier in an atomic map, or another manager's
+whole atomic value. (Defaults the server filled into a struct we render empty would count too: teamop renders none.)
 
 Identity fields the field set never records (`apiVersion`, `kind`, `metadata.name`, `metadata.namespace`) are
 compared by value only.
