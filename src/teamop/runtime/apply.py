@@ -212,9 +212,11 @@ class Applier:
                 return await step()
 
         results = await asyncio.gather(*(gated(step) for step in work), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        failures = [result for result in results if isinstance(result, BaseException)]
+        for failure in failures[1:]:  # the first is raised, and logged with the reconcile that fails
+            log.error("write failed", error=f"{type(failure).__name__}: {failure}")
+        if failures:
+            raise failures[0]
         return results  # type: ignore[return-value]
 
     async def _ensure_one(

@@ -48,8 +48,7 @@ class StatusWriter:
         """Make `obj`'s status `status` (`obj` as read from the cache). True when a write was made."""
         metadata = obj["metadata"]
         key = (gvk_of(obj), metadata.get("namespace"), metadata["name"], "status")
-        live = self._memo.current(key, obj)
-        assert live is not None
+        live = self._memo.current(key, obj) or obj
         if not status_differs(live, status, self.field_manager, self.take_over_managers) and not resync.forced():
             return False
         taken: list[Mapping[str, Any]] = []
