@@ -1,6 +1,6 @@
 """Leader election on its own thread and client: a leader that sees another holder on its Lease stops at once and
-writes nothing more, and with a client throttle of one request a second the lease is still renewed while
-reconciles queue for the throttle."""
+writes nothing more (not even from a reconcile that catches its cancellation), and with a client throttle of one
+request a second the lease is still renewed while reconciles queue for the throttle."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from scripted import Managers, create_toys
 from teamop.runtime.client import Client
 from teamop.runtime.manager import LeadershipLost
 from teamop.runtime.reconcile import Request
+from teamop.runtime.transport import WritesFenced
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.wait import eventually_async
 
@@ -35,6 +36,20 @@ def exists(plane: ControlPlane, namespace: str, kind: str, name: str) -> bool:
     return plane.kubectl("-n", namespace, "get", kind, name, check=False).returncode == 0
 
 
+async def steal(plane: ControlPlane, namespace: str, name: str) -> dict[str, object]:
+    """Write the Lease as another candidate that took it; returns the Lease as it then is."""
+    await asyncio.to_thread(
+        plane.kubectl, "-n", namespace, "patch", "lease", name, "--type=merge",
+        "-p", '{"spec": {"holderIdentity": "new-leader", "leaseDurationSeconds": 600}}',
+    )
+    return await asyncio.to_thread(lease, plane, namespace, name)
+
+
+# A renew deadline far beyond these tests: only seeing the other holder can end the leadership.
+PATIENT_LEADER = {"leader_election": True, "identity": "old-leader", "lease_duration": 600, "renew_deadline": 300,
+                  "retry_period": 0.5}
+
+
 async def test_no_write_from_the_old_leader_once_another_holder_took_the_lease(
     controlplane: ControlPlane, namespace: str, managers: Managers
 ) -> None:
@@ -50,10 +65,8 @@ async def test_no_write_from_the_old_leader_once_another_holder_took_the_lease(
             cancelled_at_gate.set()
             raise
 
-    # A renew deadline far beyond this test: only seeing the other holder can end the leadership.
     manager, _, _, task = await managers.start(
-        namespace, wait_at_gate, leader_election=True, lease_name="stolen", lease_namespace=namespace,
-        identity="old-leader", lease_duration=600, renew_deadline=300, retry_period=0.5,
+        namespace, wait_at_gate, lease_name="stolen", lease_namespace=namespace, **PATIENT_LEADER
     )
     assert manager.elector is not None
     writes_at_loss: list[int] = []
@@ -67,11 +80,7 @@ async def test_no_write_from_the_old_leader_once_another_holder_took_the_lease(
     await create_toys(controlplane, namespace, "a")
     await eventually_async(lambda: asyncio.sleep(0, at_gate.is_set()), what="the reconcile of toy a at the gate")
 
-    await asyncio.to_thread(
-        controlplane.kubectl, "-n", namespace, "patch", "lease", "stolen", "--type=merge",
-        "-p", '{"spec": {"holderIdentity": "new-leader", "leaseDurationSeconds": 600}}',
-    )
-    stolen = await asyncio.to_thread(lease, controlplane, namespace, "stolen")
+    stolen = await steal(controlplane, namespace, "stolen")
 
     with pytest.raises(LeadershipLost):
         await asyncio.wait_for(task, 60)
@@ -80,6 +89,40 @@ async def test_no_write_from_the_old_leader_once_another_holder_took_the_lease(
     assert manager.client.requests.writes() == writes_at_loss[0]
     assert not await asyncio.to_thread(exists, controlplane, namespace, "configmap", "a")
     assert await asyncio.to_thread(lease, controlplane, namespace, "stolen") == stolen  # nor renewed it
+
+
+async def test_a_write_attempted_after_the_loss_by_a_reconcile_that_catches_its_cancellation_is_not_sent(
+    controlplane: ControlPlane, namespace: str, managers: Managers
+) -> None:
+    at_gate = asyncio.Event()
+    refused: list[WritesFenced] = []
+
+    async def write_when_cancelled(request: Request, attempt: int) -> None:
+        at_gate.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:  # e.g. clean-up in a `finally`
+            try:
+                await manager.client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": "after-the-loss", "namespace": namespace}})
+            except WritesFenced as error:
+                refused.append(error)
+            raise
+
+    manager, _, _, task = await managers.start(
+        namespace, write_when_cancelled, lease_name="fenced", lease_namespace=namespace, **PATIENT_LEADER
+    )
+    await create_toys(controlplane, namespace, "a")
+    await eventually_async(lambda: asyncio.sleep(0, at_gate.is_set()), what="the reconcile of toy a waiting")
+    writes = manager.client.requests.writes()
+
+    await steal(controlplane, namespace, "fenced")
+
+    with pytest.raises(LeadershipLost):
+        await asyncio.wait_for(task, 60)
+    assert len(refused) == 1
+    assert manager.client.requests.writes() == writes
+    assert not await asyncio.to_thread(exists, controlplane, namespace, "configmap", "after-the-loss")
 
 
 async def test_the_lease_is_renewed_while_reconciles_wait_for_a_throttle_of_one_request_a_second(

@@ -185,8 +185,11 @@ def ssl_context_of(config: Configuration) -> ssl.SSLContext:
     return context
 
 
-class WritesFenced(RuntimeError):
-    """A write refused before it was sent: this transport's writes are fenced (e.g. the lease was lost)."""
+class WritesFenced(ApiError):
+    """A write refused before it was sent: this transport's writes are fenced (e.g. the lease was lost). An
+    ApiError without an answer (status 0), never retried, so that callers handle it as any failed write."""
+
+    default_reason = "WritesFenced"
 
 
 @dataclass(frozen=True)
