@@ -313,7 +313,8 @@ class Controller:
                 with resync.forcing(forced):
                     await self._reconcile(request)
             except BaseException:
-                self.queue.add_rate_limited(request)  # the worker ends here; its key is retried (not on shutdown)
+                if not self.queue.shutting_down:  # the worker crashed: retry its key (the supervisor replaces it)
+                    self.queue.add_rate_limited(request)
                 raise
             finally:
                 self._active.dec()
