@@ -57,19 +57,23 @@ def say(message: str) -> None:
     print(f"[controlplane] {message}", file=sys.stderr, flush=True)
 
 
-def find_binaries() -> Path:
-    """The directory with the control-plane binaries: $TEAMOP_CONTROLPLANE_BIN, or built (once) by hack/."""
-    configured = os.environ.get("TEAMOP_CONTROLPLANE_BIN")
+def built_by_hack(script: Path, variable: str, what: str) -> Path:
+    """What a hack/ build script builds (or finds in its cache) and prints as its last line; `variable` in the
+    environment names it instead, for a machine where it was built elsewhere."""
+    configured = os.environ.get(variable)
     if configured:
         return Path(configured)
-    if not BUILD_SCRIPT.exists():
-        raise RuntimeError(
-            f"no control-plane binaries: set TEAMOP_CONTROLPLANE_BIN, or run from a clone that has {BUILD_SCRIPT}"
-        )
-    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False)
+    if not script.exists():
+        raise RuntimeError(f"no {what}: set {variable}, or run from a clone that has {script}")
+    result = subprocess.run(["bash", str(script)], stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"{BUILD_SCRIPT} failed with exit code {result.returncode} (its output is above)")
+        raise RuntimeError(f"{script} failed with exit code {result.returncode} (its output is above)")
     return Path(result.stdout.strip().splitlines()[-1])
+
+
+def find_binaries() -> Path:
+    """The directory with the control-plane binaries: $TEAMOP_CONTROLPLANE_BIN, or built (once) by hack/."""
+    return built_by_hack(BUILD_SCRIPT, "TEAMOP_CONTROLPLANE_BIN", "control-plane binaries")
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from teamop.testing.controlplane import REPO_ROOT
+from teamop.testing.controlplane import REPO_ROOT, built_by_hack
 
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-gotemplate.sh"
 
@@ -29,15 +28,7 @@ class TemplateError(Exception):
 @functools.cache
 def find_gotemplate() -> Path:
     """The gotemplate binary: $TEAMOP_GOTEMPLATE_BIN, or built (once, then cached) by hack/build-gotemplate.sh."""
-    configured = os.environ.get("TEAMOP_GOTEMPLATE_BIN")
-    if configured:
-        return Path(configured)
-    if not BUILD_SCRIPT.exists():
-        raise RuntimeError(f"no gotemplate: set TEAMOP_GOTEMPLATE_BIN, or run from a clone that has {BUILD_SCRIPT}")
-    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{BUILD_SCRIPT} failed with exit code {result.returncode} (its output is above)")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return built_by_hack(BUILD_SCRIPT, "TEAMOP_GOTEMPLATE_BIN", "gotemplate")
 
 
 @dataclass(frozen=True)

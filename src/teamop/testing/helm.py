@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from teamop.testing.controlplane import REPO_ROOT
+from teamop.testing.controlplane import REPO_ROOT, built_by_hack
 
 BUILD_SCRIPT = REPO_ROOT / "hack" / "build-helm.sh"
 CHART = REPO_ROOT / "charts" / "teamop"
@@ -23,15 +23,7 @@ CHART = REPO_ROOT / "charts" / "teamop"
 @functools.cache
 def find_helm() -> Path:
     """The helm binary: $TEAMOP_HELM_BIN, or built (once, then cached) by hack/build-helm.sh."""
-    configured = os.environ.get("TEAMOP_HELM_BIN")
-    if configured:
-        return Path(configured)
-    if not BUILD_SCRIPT.exists():
-        raise RuntimeError(f"no helm: set TEAMOP_HELM_BIN, or run from a clone that has {BUILD_SCRIPT}")
-    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"{BUILD_SCRIPT} failed with exit code {result.returncode} (its output is above)")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return built_by_hack(BUILD_SCRIPT, "TEAMOP_HELM_BIN", "helm")
 
 
 class HelmError(subprocess.CalledProcessError):
