@@ -1,7 +1,8 @@
 """Watches that fail the way production connections do: one that goes silent is noticed and resumed from its
-resourceVersion without listing again; a server too busy to open one (429, 5xx) is asked again after a backoff,
-not answered with a relist; lists ask for the versions client-go asks for; an informer started on demand whose
-list is forbidden fails the read with the reason instead of waiting for ever."""
+resourceVersion without listing again, and a quiet one is not taken for a silent one; a server too busy to open
+one (429, 5xx) is asked again after a backoff, not answered with a relist; lists ask for the versions client-go
+asks for; an informer started on demand whose list is forbidden fails the read with the reason instead of waiting
+for ever."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ async def test_a_watch_gone_silent_is_resumed_from_its_version_without_listing_a
 ) -> None:
     kubeconfig = kubeconfig_through(controlplane, proxy.port, tmp_path / "kubeconfig")
     client = await Client.from_kubeconfig(str(kubeconfig), registry=CollectorRegistry())
-    # The default idle deadline (1.5 bookmark intervals) is what the operator runs with.
+    # The default watch timeout and idle deadline are what the operator runs with.
     informer = Informer(client, CONFIGMAP, namespace=namespace)
     controlplane.kubectl("create", "configmap", "before", "-n", namespace, "--from-literal=value=1")
     try:
@@ -93,6 +94,26 @@ async def test_a_watch_gone_silent_is_resumed_from_its_version_without_listing_a
         assert informer.lists == 1  # resumed from its resourceVersion: no relist
         assert informer.relists == 0
         assert client.requests.snapshot().verb("list") == 1
+    finally:
+        await informer.stop()
+        await client.close()
+
+
+@pytest.mark.controlplane
+async def test_a_quiet_watch_is_renewed_by_the_server_not_taken_for_a_dead_one(
+    controlplane: ControlPlane, namespace: str
+) -> None:
+    client = await Client.from_kubeconfig(str(controlplane.kubeconfig), registry=CollectorRegistry())
+    informer = Informer(client, CONFIGMAP, namespace=namespace)
+    try:
+        informer.start()
+        await informer.wait_for_sync(timeout=30)
+
+        # Nothing happens in the namespace: the server ends the watch at its timeout (after a bookmark), and the
+        # informer opens the next from the same version.
+        await until(lambda: informer.watches >= 3, "two renewals of a quiet watch", timeout=300)
+        assert informer.disconnects == 0
+        assert informer.lists == 1
     finally:
         await informer.stop()
         await client.close()

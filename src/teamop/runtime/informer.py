@@ -3,12 +3,16 @@
 As client-go's reflector:
 - the first list is served from the API server's watch cache (`resourceVersion=0`), a later one from the last
   version seen or newer (`NotOlderThan`), and only after `410 Gone` from etcd (a quorum read);
-- a broken watch, one that stays silent longer than `watch_idle_timeout` (the server sends a bookmark about every
-  minute, so silence means a dead connection), and one the server refuses with 429 or 5xx resume from the last
-  resourceVersion seen after a jittered backoff (Retry-After honoured), without listing again; only when the
-  server no longer has that version (`410 Gone`, as after an API server restart) does the informer list again and
-  diff the result against the store, so handlers see a delete for every object that vanished in the gap and an
-  add or update for every change.
+- a broken watch, and one the server refuses with 429 or 5xx, resume from the last resourceVersion seen after a
+  jittered backoff (Retry-After honoured), without listing again; only when the server no longer has that version
+  (`410 Gone`, as after an API server restart) does the informer list again and diff the result against the
+  store, so handlers see a delete for every object that vanished in the gap and an add or update for every change.
+
+Unlike client-go (watches of 5 to 10 minutes, dead connections found by HTTP/2 pings; aiohttp speaks HTTP/1.1), a
+watch lasts about a minute (`watch_timeout`) and one silent for 30 s longer is taken for a dead connection (a peer
+or middlebox that stopped forwarding) and resumed: noticed within two minutes. A healthy watch is never that
+silent, even where nothing changes: the API server sends a bookmark two seconds before it ends a watch (its
+periodic bookmarks only start two minutes into a watch). The price is one watch request a minute per informer.
 A namespace scope that is a list runs one list+watch per namespace, all behind the one store.
 
 Each object is passed through the informer's `transform` (see `cachetransform`: what the cache keeps of it) and
@@ -36,10 +40,10 @@ from teamop.runtime.store import IndexFunc, Key, Obj, Store, key_of
 
 log = structlog.get_logger(__name__)
 
-BOOKMARK_INTERVAL = 60.0
-"""How often the API server sends a bookmark on an otherwise quiet watch (its watch cache's bookmark frequency)."""
-WATCH_IDLE_TIMEOUT = 1.5 * BOOKMARK_INTERVAL
-"""A watch silent for longer is taken for a dead connection and resumed."""
+WATCH_TIMEOUT = 60
+"""Seconds a watch lasts (spread up to a third more, so that informers do not all renew at once)."""
+WATCH_IDLE_MARGIN = 30.0
+"""Seconds of silence past a watch's timeout after which its connection is taken for dead."""
 
 
 class SyncFailed(RuntimeError):
@@ -98,8 +102,7 @@ class Informer:
         label_selector: str | None = None,
         field_selector: str | None = None,
         backoff: Backoff | None = None,
-        watch_timeout: int = 300,
-        watch_idle_timeout: float = WATCH_IDLE_TIMEOUT,
+        watch_timeout: int = WATCH_TIMEOUT,
         transform: Transform | None = None,
         metadata_only: bool = False,
     ) -> None:
@@ -113,7 +116,6 @@ class Informer:
         self.store = Store()
         self.backoff = backoff or Backoff()
         self.watch_timeout = watch_timeout
-        self.watch_idle_timeout = watch_idle_timeout
         self.transform = transform
         self.metadata_only = metadata_only
         self._handlers: list[EventHandler] = []
@@ -125,6 +127,8 @@ class Informer:
         self.relists = 0
         self.disconnects = 0
         self.lists = 0  # LIST requests sent (the first list of a scope included)
+        self.bookmarks = 0  # bookmarks received
+        self.watches = 0  # watch requests sent
         self.last_list_error: BaseException | None = None
         self._list_failed = asyncio.Event()  # set while the last list of some scope failed
         self._log = log.bind(kind=str(gvk), namespaces=self.namespaces, label_selector=self.label_selector)
@@ -375,10 +379,11 @@ class Informer:
         """Follow one watch until the server ends it; True if any event arrived."""
         progressed = False
         # As client-go: spread watch timeouts so that many informers do not reconnect at once.
-        timeout = int(self.watch_timeout * random.uniform(1.0, 2.0))
+        timeout = int(self.watch_timeout * random.uniform(1.0, 4 / 3))
+        self.watches += 1
         stream = self.client.watch(
             self.gvk, namespace, resource_version, label_selector=self.label_selector,
-            field_selector=self.field_selector, timeout_seconds=timeout, idle_timeout=self.watch_idle_timeout,
+            field_selector=self.field_selector, timeout_seconds=timeout, idle_timeout=timeout + WATCH_IDLE_MARGIN,
             metadata_only=self.metadata_only,
         )
         async with aclosing(stream) as events:
@@ -392,6 +397,7 @@ class Informer:
 
     def _apply(self, event: WatchEvent) -> None:
         if event.type == "BOOKMARK":
+            self.bookmarks += 1
             return
         obj = self._prepare(event.object)
         if event.type == "DELETED":
