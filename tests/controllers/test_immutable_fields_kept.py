@@ -26,8 +26,10 @@ async def test_a_shared_claim_made_with_other_access_modes_is_kept_and_the_site_
              "metadata": {"name": f"{name}-shared", "namespace": namespace},
              "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}
     controlplane.kubectl("create", "--field-manager=team-operator", "-f", "-", input=json.dumps(claim))
-    before = get(controlplane, "pvc", f"{name}-shared", namespace)
-    assert before is not None
+    # Bound, so it holds data (a claim never bound is replaced instead: it has nothing to lose).
+    before = await until(lambda: (c := get(controlplane, "pvc", f"{name}-shared", namespace))
+                         and (c.get("status") or {}).get("phase") == "Bound" and c,
+                         timeout=60, what="the claim bound by the provisioner")
     site = sample_site(name, namespace)
     site["spec"]["sharedDirectory"] = "shared"
     apply(controlplane, *go_operator_secrets(name, namespace, postgres), site)
