@@ -231,3 +231,24 @@ async def test_a_read_from_an_informer_whose_list_is_forbidden_fails_with_the_re
     finally:
         await cache.stop()
         await client.close()
+
+
+@pytest.mark.controlplane
+async def test_caches_that_do_not_sync_at_start_are_named_with_the_reason(
+    controlplane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    apiserver = urlparse(controlplane.server)
+    kubeconfig = kubeconfig_through(controlplane, apiserver.port or 443, tmp_path / "kubeconfig",
+                                    **{"as": "someone-without-rights"})
+    client = await Client.from_kubeconfig(str(kubeconfig), registry=CollectorRegistry())
+    cache = InformerCache(client)
+    cache.get_informer(SECRET, namespace=namespace)
+    await cache.start()
+    try:
+        with pytest.raises(TimeoutError) as lagging:
+            await cache.wait_for_sync(timeout=5)
+        assert "Secret" in str(lagging.value)
+        assert "403 Forbidden" in str(lagging.value)
+    finally:
+        await cache.stop()
+        await client.close()

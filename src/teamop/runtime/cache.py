@@ -101,7 +101,8 @@ class InformerCache:
         try:
             await asyncio.wait_for(asyncio.gather(*(i.wait_for_sync() for i in pending)), timeout)
         except TimeoutError:
-            lagging = ", ".join(str(i.gvk) for i in pending if not i.has_synced)
+            lagging = ", ".join(str(i.gvk) + (f" ({i.last_list_error})" if i.last_list_error else "")
+                                for i in pending if not i.has_synced)
             raise TimeoutError(f"informers not synced within {timeout} s: {lagging}") from None
 
     @property
