@@ -170,7 +170,7 @@ async def test_a_forced_resync_after_convergence_makes_no_writes(
     made = engine.client.requests.snapshot() - before
     assert sum(engine.reconciler.reconciles.values()) - reconciles_before == len(names)
     assert made.writes() == 0, made
-    assert made.total() == 0, made
+    assert made.total() - made.verb("watch") == 0, made  # an informer renewing its watch meanwhile is not the resync
 
 
 async def test_a_status_only_change_of_the_primary_does_not_trigger_a_reconcile(
