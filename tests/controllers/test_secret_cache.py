@@ -4,6 +4,7 @@ unrelated Secrets (Helm releases, tokens, other apps' data) cost the operator al
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gc
 import json
@@ -108,3 +109,17 @@ async def test_teamops_own_secrets_are_read_from_their_informer_without_a_reques
 
     await eventually_async(read, timeout=30, what="the operator's own Secret to be cached")
     assert reader.gets == 0
+
+
+@pytest.mark.controlplane
+async def test_reads_of_one_named_secret_at_the_same_time_share_one_request(
+    controlplane: ControlPlane, namespace: str, operator: OperatorFactory
+) -> None:
+    apply(controlplane, secret("workload", namespace, {"main-database-url": "postgres://db:5432"}))
+    running = await operator([setup_operator], namespaces=namespace)
+    reader = secret_reader(running.manager)
+
+    read = await asyncio.gather(*(secret_data(reader, namespace, "workload") for _ in range(5)))
+
+    assert read == [{"main-database-url": "postgres://db:5432"}] * 5
+    assert reader.gets == 1

@@ -6,14 +6,16 @@ Site points to), without caching every object of the kind in scope (Helm release
   objects exist and their resourceVersion, and its events trigger reconciles (a rotated licence or password
   reaches the product);
 - any other object is read with a GET the first time it is asked for, and kept by name until the metadata
-  informer reports a newer resourceVersion (or its deletion): then the next read GETs it again. At most
-  `capacity` objects are kept (the least recently read go first).
+  informer reports a newer resourceVersion (or its deletion): then the next read GETs it again. Reads of the
+  same object at the same time share one GET (after a restart every controller reads a Site's Secrets at once).
+  At most `capacity` objects are kept (the least recently read go first).
 
 Objects are returned read-only (`frozen`), as the cache's.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from typing import Any
 
@@ -68,6 +70,7 @@ class NamedReader:
         self.sync_timeout = sync_timeout
         self.gets = 0  # objects read from the API server
         self._kept: OrderedDict[Key, Obj] = OrderedDict()
+        self._reading: dict[tuple[Key, Any], asyncio.Future[Obj | None]] = {}
         self._forgetting: Informer | None = None
         cache.metadata_only(gvk)
 
@@ -97,11 +100,20 @@ class NamedReader:
         if kept is not None and _version(kept) == _version(known):
             self._kept.move_to_end(key)
             return kept
+        flight = (key, _version(known))
+        reading = self._reading.get(flight)
+        if reading is None:
+            reading = self._reading[flight] = asyncio.ensure_future(self._read(name, namespace))
+            reading.add_done_callback(lambda _: self._reading.pop(flight, None))
+        return await asyncio.shield(reading)  # a reader cancelled does not cancel the others' read
+
+    async def _read(self, name: str, namespace: str) -> Obj | None:
+        self.gets += 1
         try:
-            self.gets += 1
             read: Obj = freeze(await self.cache.client.get(self.gvk, name, namespace))
         except NotFound:
             return None
+        key = (namespace, name)
         self._kept[key] = read
         self._kept.move_to_end(key)
         while len(self._kept) > self.capacity:
