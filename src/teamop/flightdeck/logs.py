@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO, cast
 
 import structlog
 
 from teamop.flightdeck.settings import LogFormat
+from teamop.runtime.logging import StandardError
 
 
 def configure_logging(log_format: LogFormat, level: str) -> None:
@@ -24,8 +26,9 @@ def configure_logging(log_format: LogFormat, level: str) -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, StandardError())),
         cache_logger_on_first_use=True,
     )
     # aiohttp and kubernetes-asyncio log through the standard library; keep them at the same threshold.
-    logging.basicConfig(level=numeric_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=numeric_level, stream=cast(TextIO, StandardError()),
+                        format="%(levelname)s %(name)s: %(message)s")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Literal, TextIO
+from typing import Literal, TextIO, cast
 
 import structlog
 
@@ -16,11 +16,26 @@ def in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
 
+class StandardError:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured: a caller that swaps it for
+    a while (a test capturing output, a command run in-process) must not leave the loggers writing to a closed
+    file afterwards."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(format: LogFormat = "auto", level: str = "info", stream: TextIO | None = None) -> None:
     """Configure structlog (and route the standard library's logging through the same output): to `stream`,
     standard error by default."""
     explicit = stream is not None
-    stream = stream or sys.stderr
+    stream = stream or cast(TextIO, StandardError())
     chosen = format
     if chosen == "auto":
         chosen = "json" if in_cluster() or not stream.isatty() else "console"
