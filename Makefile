@@ -1,7 +1,7 @@
 # The README names these targets. `make test` is what CI runs (.ci/run).
 PYTHON ?= python3
 
-.PHONY: install controlplane gotemplate helm lint typecheck unit test dev crds clean
+.PHONY: install controlplane gotemplate helm thirdparty-crds lint typecheck unit test dev crds clean
 
 install:  ## the package with its development extras, editable
 	$(PYTHON) -m pip install -e '.[dev]'
@@ -15,13 +15,16 @@ gotemplate:  ## build (or reuse from ~/.cache/teamop) the Go template runner the
 helm:  ## build (or reuse from ~/.cache/teamop) helm from Go modules, for the chart tests (charts/teamop)
 	bash hack/build-helm.sh
 
+thirdparty-crds:  ## copy (or reuse from ~/.cache/teamop) the Secrets Store CSI driver's and Traefik's CRDs from Go modules
+	bash hack/build-thirdparty-crds.sh
+
 lint:
 	$(PYTHON) -m ruff check src tests bench
 
 typecheck:
 	$(PYTHON) -m mypy --strict src
 
-test: lint typecheck controlplane gotemplate helm  ## everything CI runs: lint, type checks, the whole suite on real servers
+test: lint typecheck controlplane gotemplate helm thirdparty-crds  ## everything CI runs: lint, type checks, the whole suite on real servers
 	bash hack/run-tests.sh
 
 unit:  ## the tests that need no server

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory, RunningOperator, SetupFunction, start_operator
 from teamop.testing.postgres import PostgresServer
+from teamop.testing.thirdparty import ThirdPartyCRDs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CRD_DIR = REPO_ROOT / "config" / "crd" / "bases"
@@ -66,3 +67,14 @@ async def operator(controlplane: ControlPlane) -> AsyncIterator[OperatorFactory]
     yield start
     for started in running:
         await started.close()
+
+
+@pytest.fixture
+async def thirdparty_crds(controlplane: ControlPlane) -> AsyncIterator[Callable[..., Awaitable[None]]]:
+    """`await thirdparty_crds("middlewares", ...)` installs those third-party CRDs (plurals: secretproviderclasses,
+    middlewares, keycloaks) and returns once they are served; they are deleted, and no longer served, after the
+    test, so other tests see a cluster without them. Name it before `operator` in a test's arguments: the
+    operator then stops before the CRDs go."""
+    crds = ThirdPartyCRDs(controlplane)
+    yield crds.install
+    await crds.remove_all()

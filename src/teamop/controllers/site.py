@@ -8,7 +8,6 @@ settings they had; when the spec cannot be understood, nothing is changed and a 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,12 +46,13 @@ from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_s
 from teamop.products.site.extras import KEYCLOAK_USER_KEY
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
-from teamop.runtime.errors import Invalid, NoKindMatch, NotFound
+from teamop.runtime.errors import Invalid, NotFound
 from teamop.runtime.finalizers import add_finalizer, has_finalizer, is_being_deleted, remove_finalizer
 from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import OwnershipConflict
 from teamop.runtime.reconcile import Request, Result
+from teamop.runtime.served import served_kinds
 from teamop.runtime.store import Obj
 
 log = structlog.get_logger(__name__)
@@ -63,7 +63,6 @@ PRODUCT_KINDS: dict[str, GVK] = {"Connect": CONNECT, "Workbench": WORKBENCH, "Pa
 OWNED_KINDS = (*PRODUCT_KINDS.values(), DAEMON_SET, NETWORK_POLICY, SERVICE_ACCOUNT, PERSISTENT_VOLUME_CLAIM,
                POSTGRES_DATABASE, SECRET, CONFIG_MAP, JOB)
 OWNER_ANNOTATION = "posit.team/owner"  # on cluster-scoped objects: `<namespace>/<site>`
-KEYCLOAK_RECHECK_SECONDS = 300.0
 INVALID_SPEC_RECHECK_SECONDS = 600.0
 FAILURE_REASONS = frozenset({"InvalidSpec", "SecretKeyMissing", "OwnershipConflict"})
 """The reasons a product controller gives when it cannot apply the product at all."""
@@ -76,7 +75,6 @@ class SiteReconciler:
         self.cache = manager.cache
         self.secrets = secret_reader(manager)
         self.client = manager.client
-        self._keycloak_checked: tuple[float, bool] | None = None
 
     async def reconcile(self, request: Request) -> Result | None:
         obj = self.cache.get(SITE, request.name, request.namespace)
@@ -95,7 +93,7 @@ class SiteReconciler:
         inputs = SiteInputs(database=database)
         generated = None  # Keycloak's `-generated` Secret, when Keycloak is enabled and its CRD installed
         if site.spec.keycloak and site.spec.keycloak.enabled:
-            installed = await self._keycloak_installed()
+            installed = await served_kinds(self.manager).served(KEYCLOAK)
             password = None
             if installed:
                 resolved = await resolve_secrets(
@@ -163,21 +161,6 @@ class SiteReconciler:
             if address:
                 return DatabaseServer(*address, str(config.get("sslMode") or "prefer"))
         return None
-
-    async def _keycloak_installed(self) -> bool:
-        """Whether the Keycloak CRD is served; a negative answer is remembered for a while (no request per
-        reconcile)."""
-        now = time.monotonic()
-        if self._keycloak_checked and (self._keycloak_checked[1] or now - self._keycloak_checked[0] <
-                                       KEYCLOAK_RECHECK_SECONDS):
-            return self._keycloak_checked[1]
-        try:
-            await self.client.kinds.resolve(KEYCLOAK)
-            installed = True
-        except NoKindMatch:
-            installed = False
-        self._keycloak_checked = (now, installed)
-        return installed
 
     # --- cluster-scoped objects ------------------------------------------------------------------------------
     async def _ensure_cluster_objects(self, obj: Obj, desired: list[dict[str, Any]]) -> list[str]:
