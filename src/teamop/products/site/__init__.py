@@ -7,11 +7,8 @@ from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
 from teamop.products.context import SecretKeyRef
-from teamop.products.site.extras import (
-    extra_service_accounts,
-    keycloak_objects,
-    prepull_daemonset,
-)
+from teamop.products.site.extras import extra_service_accounts, prepull_daemonset
+from teamop.products.site.keycloak import keycloak_objects
 from teamop.products.site.network import network_policies
 from teamop.products.site.products import (
     PRODUCTS,
@@ -39,6 +36,11 @@ class SiteInputs:
     database: DatabaseServer | None = None
     keycloak_crd_installed: bool = False
     keycloak_password: SecretKeyRef | None = None
+    keycloak_user: SecretKeyRef | None = None
+    """Where Keycloak's database role name is: the site secret's `keycloak-db-user` when it has one, else the
+    `-generated` Secret."""
+    traefik_crd_installed: bool = False
+    """Whether Traefik's Middleware kind is served: Keycloak's forward Middleware is made only then."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ def render_site(site: str, namespace: str, spec: SiteSpec, inputs: SiteInputs) -
             rendered.notices.append(Notice("KeycloakReady", "DatabaseNotConfigured",
                                            "Keycloak waits for the Site's database settings (spec.workloadSecret)"))
         else:
-            rendered.objects += keycloak_objects(site, namespace, spec, inputs.database, inputs.keycloak_password)
+            rendered.objects += keycloak_objects(site, namespace, spec, inputs.database, inputs.keycloak_password,
+                                                 user=inputs.keycloak_user, middleware=inputs.traefik_crd_installed)
     return rendered
 
 

@@ -116,6 +116,27 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("PersistentVolumeClaim", "storageClassName", "Workbench's shared storage claim on an FSx for "
                "OpenZFS Site has its volume's class `<site>-workbench-shared-storage`: the reference asks for "
                "`<site>-workbench-shared-storage-nfs`, which its own FSx volume never satisfies."),
+    # Keycloak (products/site/keycloak.py, products/site/network.py)
+    Difference("PostgresDatabase", "url", "Keycloak's database URL names the database server's port "
+               "(`postgres://<site>_keycloak@<host>:<port>/<site>_keycloak`): the reference leaves the port out of "
+               "Keycloak's URL only, so a server on another port than 5432 is never reached."),
+    Difference("Keycloak", "unsupported.podTemplate.spec.nodeSelector", "`spec.keycloak.nodeSelector` places "
+               "Keycloak's pods (through the pod template: the Keycloak resource has no field for it); the "
+               "reference ignores it."),
+    Difference("Keycloak", "unsupported.podTemplate.spec.containers.*.imagePullPolicy", "`spec.keycloak."
+               "imagePullPolicy` is the pull policy of Keycloak's container; the reference ignores it."),
+    Difference("NetworkPolicy", "podSelector", "Keycloak's policy `<site>-keycloak` selects the pods the Keycloak "
+               "operator makes for `<site>-keycloak` (`app: keycloak`, `app.kubernetes.io/instance: "
+               "<site>-keycloak`); the reference's selector (`app.kubernetes.io/instance: <site>`) matches no pod, "
+               "so its policy restricts nothing."),
+    Difference("NetworkPolicy", "ingress", "Keycloak's policy admits users on its ports 8080 and 8443 from any "
+               "namespace, as teamop's other policies do (teamop cannot know the ingress controller's namespace); "
+               "the reference admits only the namespaces named `traefik` and `alloy`."),
+    Difference("NetworkPolicy", "egress", "Keycloak's policy lets it reach DNS (without which it cannot find a "
+               "database named by host name), the database's port on any address (not only 10.0.0.0/8 on 5432) "
+               "and identity providers on HTTPS."),
+    Difference("NetworkPolicy", "", "Keycloak's policy exists only while `spec.keycloak.enabled` (the reference "
+               "makes it for every Site at `networkTrust` 50 or less)."),
 )
 
 

@@ -1,5 +1,5 @@
-"""What a Site makes besides product resources and storage (`volumes`): the image pre-pull DaemonSet, extra
-ServiceAccounts and Keycloak."""
+"""What a Site makes besides product resources, storage (`volumes`) and Keycloak (`keycloak`): the image pre-pull
+DaemonSet and extra ServiceAccounts."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
 from teamop.products import images
-from teamop.products.context import SecretKeyRef
-from teamop.products.database import database_target, postgres_database
-from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL, generated_secret_name
-from teamop.products.objects import eks_role_annotations
-from teamop.products.objects import metadata as metadata_of
+from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL
+from teamop.products.site.keycloak import KEYCLOAK_USER_KEY as KEYCLOAK_USER_KEY
 from teamop.products.site.labels import site_labels
-from teamop.products.site.products import DatabaseServer, enabled_sections
+from teamop.products.site.products import enabled_sections
 
 PREPULL_COMMAND = "while true; do echo 'images pulled. sleeping forever'; sleep infinity; done"
 PREPULL_SLEEPER_IMAGE = "public.ecr.aws/docker/library/busybox"
-KEYCLOAK_API_VERSION = "k8s.keycloak.org/v2alpha1"
-KEYCLOAK_USER_KEY = "keycloak-db-user"
 
 
 def images_to_prepull(spec: SiteSpec) -> list[str | None]:
@@ -101,58 +96,3 @@ def extra_service_accounts(site: str, namespace: str, spec: SiteSpec) -> list[di
         accounts.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata,
                          "automountServiceAccountToken": True})
     return accounts
-
-
-# --- Keycloak --------------------------------------------------------------------------------------------------
-def keycloak_service_account(site: str, namespace: str, spec: SiteSpec) -> dict[str, Any]:
-    """`<site>-keycloak`, with the reference's IAM role (`keycloak.<clusterDate>.<workloadCompoundName>.posit.team`,
-    only when the Site names both an AWS account and a cluster date)."""
-    role = f"keycloak.{spec.cluster_date}.{spec.workload_compound_name or ''}.posit.team"
-    annotations = eks_role_annotations(spec.aws_account_id, role) if spec.cluster_date else {}
-    return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": metadata_of(f"{site}-keycloak", namespace, site_labels(site), annotations),
-            "automountServiceAccountToken": True}
-
-
-def keycloak_objects(
-    site: str, namespace: str, spec: SiteSpec, database: DatabaseServer | None, password: SecretKeyRef
-) -> list[dict[str, Any]]:
-    """The Keycloak CR, its ServiceAccount and its PostgresDatabase `<site>-keycloak` (Site-owned)."""
-    if not (spec.keycloak and spec.keycloak.enabled) or database is None:
-        return []
-    target = database_target(site, "keycloak", host=database.host, port=database.port, sslmode=database.sslmode,
-                             password=password)
-    keycloak = spec.keycloak
-    keycloak_spec: dict[str, Any] = {
-        "instances": 1,
-        "db": {
-            "vendor": "postgres",
-            "host": database.host,
-            "port": database.port,
-            "database": target.database,
-            # The role teamop creates, kept by the Site controller in the generated Secret (never the user's key).
-            "usernameSecret": {"name": generated_secret_name(site, "keycloak"), "key": KEYCLOAK_USER_KEY},
-            "passwordSecret": {"name": password.name, "key": password.key},
-        },
-        "hostname": {"hostname": f"key.{spec.domain}"},
-        "http": {"httpEnabled": True},
-        "proxy": {"headers": "xforwarded"},
-    }
-    if keycloak.image:
-        keycloak_spec["image"] = keycloak.image
-    if keycloak.node_selector:
-        keycloak_spec["scheduling"] = {"nodeSelector": dict(keycloak.node_selector)}
-    return [
-        keycloak_service_account(site, namespace, spec),
-        postgres_database(
-            target, site=site, namespace=namespace, component="keycloak",
-            workload_secret=spec.workload_secret.to_dict() if spec.workload_secret else None,
-            main_database_credential_secret=(spec.main_database_credential_secret.to_dict()
-                                             if spec.main_database_credential_secret else None),
-            site_secret=spec.secret.to_dict() if spec.secret else None,
-            drop_on_teardown=bool(spec.drop_database_on_tear_down),
-        ),
-        {"apiVersion": KEYCLOAK_API_VERSION, "kind": "Keycloak",
-         "metadata": {"name": f"{site}-keycloak", "namespace": namespace, "labels": site_labels(site)},
-         "spec": keycloak_spec},
-    ]

@@ -4,7 +4,8 @@ Each enabled component gets a policy selecting its pods (and its session pods fo
 allows what the component needs and nothing else: users (through the ingress controller, from any namespace) to
 the product's HTTP port, the product to its database and to DNS, servers to the Kubernetes API (session launchers)
 and to their sessions, sessions back to their server, Chronicle agents to Chronicle, and products to the outside
-world on HTTPS (package repositories, identity providers, S3).
+world on HTTPS (package repositories, identity providers, S3). Keycloak's pods (made by the Keycloak operator) take
+users on its HTTP and HTTPS ports and reach DNS, the database and identity providers on HTTPS.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ TRUST_THRESHOLD = 50
 SESSION_SUFFIX = "-session"
 
 HTTP_PORTS = {"connect": [3939, 3232], "workbench": [8787], "packagemanager": [4242], "chronicle": [5252],
-              "flightdeck": [8080]}
+              "flightdeck": [8080], "keycloak": [8080, 8443]}
 API_SERVER_PORTS = [443, 6443]
 LAUNCHER_PORT = 5559
 CHRONICLE_PORT = 5252
@@ -32,6 +33,11 @@ SECTION_COMPONENT = {"connect": "connect", "workbench": "workbench", "packageMan
 def session_component(component: str) -> str:
     """The `posit.team/component` label of a product's session pods."""
     return f"{component}{SESSION_SUFFIX}"
+
+
+def _keycloak_pods(site: str) -> dict[str, Any]:
+    """The Keycloak operator labels the pods of the Keycloak resource `<site>-keycloak` with its name."""
+    return {"matchLabels": {"app": "keycloak", "app.kubernetes.io/instance": f"{site}-keycloak"}}
 
 
 def _pods(site: str, component: str) -> dict[str, Any]:
@@ -119,5 +125,11 @@ def network_policies(
             site, namespace, "flightdeck", _pods(site, "flightdeck"),
             ingress=[_from_anywhere(HTTP_PORTS["flightdeck"])],
             egress=[DNS_EGRESS, {"ports": _tcp(API_SERVER_PORTS)}],
+        ))
+    if spec.keycloak and spec.keycloak.enabled:
+        policies.append(_policy(
+            site, namespace, "keycloak", _keycloak_pods(site),
+            ingress=[_from_anywhere(HTTP_PORTS["keycloak"])],
+            egress=[DNS_EGRESS, *database_egress, HTTPS_EGRESS],
         ))
     return policies
