@@ -96,11 +96,12 @@ def render(spec: ChronicleSpec, context: RenderContext) -> Rendered:
     rendered.add(config_map(site, namespace, COMPONENT, name, rendered.files))
 
     role_suffix = f"{spec.cluster_date or ''}.{site}.{spec.workload_compound_name or ''}.posit.team"
+    account = spec.aws_account_id if spec.cluster_date else None  # the reference's rule: both, or no role
     rendered.add(
         service_account(site, namespace, COMPONENT,
-                        annotations=eks_role_annotations(spec.aws_account_id, f"chr.{role_suffix}")),
+                        annotations=eks_role_annotations(account, f"chr.{role_suffix}")),
         service_account(site, namespace, COMPONENT, child_name(site, COMPONENT, "read-only"),
-                        annotations=eks_role_annotations(spec.aws_account_id, f"chr-ro.{role_suffix}")),
+                        annotations=eks_role_annotations(account, f"chr-ro.{role_suffix}")),
     )
     parts = PodParts(
         volumes=[{"name": "config", "configMap": {"name": name, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}],

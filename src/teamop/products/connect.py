@@ -20,10 +20,11 @@ from typing import Any
 from teamop.api.v1beta1.connect import ConnectSpec
 from teamop.products import connect_config as config
 from teamop.products import images
+from teamop.products.aws_secrets import CONNECT_CLIENT_SECRET_FILE, aws_region, is_aws, product_secrets
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.launcher_templates import LAUNCHER_RULES, session_data, template_files, template_mounts
-from teamop.products.license import CONNECT_LICENSE, license_parts
+from teamop.products.license import CONNECT_LICENSE, LicenseParts, license_parts
 from teamop.products.naming import child_name
 from teamop.products.objects import (
     ServicePort,
@@ -148,7 +149,7 @@ def _session_data(spec: ConnectSpec, context: RenderContext) -> dict[str, Any]:
     }
     volumes: list[dict[str, Any]] = [{"name": "init-volume", "emptyDir": {}}]
     mounts: list[dict[str, Any]] = [{"name": "init-volume", "mountPath": "/opt/rstudio-connect/"}]
-    site_secret = spec.secret.vault_name if spec.secret else None
+    site_secret = spec.secret.vault_name if spec.secret and not is_aws(spec.secret) else None
     if spec.dsn_secret and site_secret:
         volumes.append({"name": "odbc-volume", "secret": {"secretName": site_secret,
                                                           "items": [{"key": spec.dsn_secret, "path": "odbc.ini"}]}})
@@ -177,10 +178,13 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
     off_host = bool(spec.off_host_execution)
     replicas = spec.replicas if spec.replicas is not None else 1
     rendered = Rendered()
+    aws = product_secrets(COMPONENT, spec, site)
 
     claim = data_claim(site, namespace, COMPONENT, spec.volume)
+    uses_client_secret_file = aws is not None and config.auth_provider(spec.auth) == "oauth2"
     rendered.files[CONFIG_FILE] = config.connect_gcfg(
-        spec, namespace=namespace, database=context.database, data_claim=claim.claim_name, off_host=off_host
+        spec, namespace=namespace, database=context.database, data_claim=claim.claim_name, off_host=off_host,
+        client_secret_file=CONNECT_CLIENT_SECRET_FILE if uses_client_secret_file else None,
     )
     rendered.files[RUNTIME_FILE] = config.runtime_yaml()
     rendered.files[PROFILES_FILE] = ""
@@ -193,24 +197,30 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
 
     compound = spec.workload_compound_name or ""
     date = spec.cluster_date or ""
+    # The reference names a role only when the Site gives both an AWS account and a cluster date.
+    account = spec.aws_account_id if date else None
     # The reference's role name for the Connect server leaves the site out (unlike every other role).
     server_role = f"pub.{date}.{compound}.posit.team"
     rendered.add(
         service_account(
             site, namespace, COMPONENT, automount=True,
-            annotations=eks_role_annotations(spec.aws_account_id, server_role),
+            annotations=eks_role_annotations(account, server_role),
         )
     )
     if off_host:
         session_role = f"pub-ses.{date}.{site}.{compound}.posit.team"
         rendered.add(
             service_account(site, namespace, COMPONENT, child_name(site, COMPONENT, "session"),
-                            annotations=eks_role_annotations(spec.aws_account_id, session_role)),
+                            annotations=eks_role_annotations(account, session_role)),
             role(site, namespace, COMPONENT, name, LAUNCHER_RULES),
             role_binding(site, namespace, COMPONENT, name, name, name),
         )
 
     license = license_parts(site, namespace, COMPONENT, spec.license, CONNECT_LICENSE, context.secrets)
+    if aws is not None:
+        rendered.add(*aws.objects(namespace, aws_region()))
+        if aws.license_parts is not None:  # the licence file from the CSI mount, as the reference
+            license = LicenseParts(pod=aws.license_parts)
     if license.missing:
         rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pub-license")
     rendered.add(license.secret, claim.pvc)
@@ -235,6 +245,7 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
         license.pod,
         service_account_token_parts() if off_host else PodParts(),
         additional_volume_parts(spec.additional_volumes or []),
+        aws.pod if aws is not None else PodParts(),
     )
     env += parts.env
     if off_host:

@@ -41,8 +41,8 @@ KEY_ORDER: dict[str, tuple[str, ...]] = {
     ),
     "Postgres": ("URL", "InstrumentationURL"),
     "OAuth2": (
-        "ClientId", "OpenIDConnectIssuer", "RequireUsernameClaim", "UsernameClaim", "EmailClaim", "UniqueIdClaim",
-        "GroupsAutoProvision", "GroupsClaim", "CustomScope", "Logging",
+        "ClientId", "ClientSecretFile", "OpenIDConnectIssuer", "RequireUsernameClaim", "UsernameClaim", "EmailClaim",
+        "UniqueIdClaim", "GroupsAutoProvision", "GroupsClaim", "CustomScope", "Logging",
     ),
     "SAML": (
         "IdPMetaDataURL", "IdPAttributeProfile", "UsernameAttribute", "FirstNameAttribute", "LastNameAttribute",
@@ -163,7 +163,10 @@ def connect_gcfg(
     database: DatabaseTarget | None,
     data_claim: str,
     off_host: bool,
+    client_secret_file: str | None = None,
 ) -> str:
+    """`client_secret_file`: where the OIDC client secret is mounted as a file (secrets from AWS), instead of
+    the env the server otherwise reads it from."""
     doc = Gcfg(SECTION_ORDER, KEY_ORDER)
     doc.merge(DEFAULTS)
     doc.merge(_user_sections(spec))
@@ -186,6 +189,8 @@ def connect_gcfg(
         managed["Server"] = {**managed["Server"], "ProxyHeaderLogging": True}
         managed["TableauIntegration"] = {"Logging": True}
     managed.update(_auth_sections(spec.auth, bool(spec.debug)))
+    if client_secret_file and "OAuth2" in managed:
+        managed["OAuth2"] = {**managed["OAuth2"], "ClientSecretFile": client_secret_file}
     if off_host:
         managed["Launcher"] = _launcher_section(namespace, data_claim)
     else:

@@ -19,10 +19,11 @@ from typing import Any
 from teamop.api.v1beta1.common import SSHKeyConfig
 from teamop.api.v1beta1.packagemanager import PackageManagerSpec
 from teamop.products import images
+from teamop.products.aws_secrets import AWS_SSH_SOURCE, SSH_KEY_MOUNT_DIR, aws_region, is_aws, product_secrets
 from teamop.products.context import DatabaseTarget, RenderContext, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.gcfg import Gcfg, GcfgValue
-from teamop.products.license import PACKAGE_MANAGER_LICENSE, license_parts
+from teamop.products.license import PACKAGE_MANAGER_LICENSE, LicenseParts, license_parts
 from teamop.products.naming import child_name
 from teamop.products.objects import (
     ServicePort,
@@ -137,7 +138,8 @@ def packagemanager_gcfg(spec: PackageManagerSpec, database: DatabaseTarget | Non
 def _usable_ssh_keys(spec: PackageManagerSpec, rendered: Rendered) -> list[SSHKeyConfig]:
     usable = []
     for key in spec.git_ssh_keys or []:
-        if key.secret_ref.source != "kubernetes":
+        from_aws = key.secret_ref.source == AWS_SSH_SOURCE and is_aws(spec.secret)  # mounted from the CSI driver
+        if key.secret_ref.source != "kubernetes" and not from_aws:
             rendered.warnings.append(
                 f"Git SSH key {key.name!r}: secrets from {key.secret_ref.source} cannot be mounted; it is left out"
             )
@@ -151,13 +153,19 @@ def _usable_ssh_keys(spec: PackageManagerSpec, rendered: Rendered) -> list[SSHKe
     return usable
 
 
+def _key_file(key: SSHKeyConfig) -> str:
+    """Where the key is mounted: a Kubernetes Secret's under ssh-keys/, an AWS one where the reference mounts it."""
+    directory = SSH_KEY_MOUNT_DIR if key.secret_ref.source == AWS_SSH_SOURCE else SSH_KEY_DIR
+    return f"{directory}/{key.name}"
+
+
 def ssh_config(keys: list[SSHKeyConfig]) -> str:
     blocks = []
     for key in keys:
         blocks.append(
             f"Host {key.host}\n"
             f"    HostName {key.host}\n"
-            f"    IdentityFile {SSH_KEY_DIR}/{key.name}\n"
+            f"    IdentityFile {_key_file(key)}\n"
             "    IdentitiesOnly yes\n"
             "    StrictHostKeyChecking accept-new\n"
         )
@@ -172,6 +180,8 @@ def _ssh_parts(keys: list[SSHKeyConfig]) -> PodParts:
         {"name": "config-volume", "mountPath": SSH_CONFIG_PATH, "subPath": SSH_CONFIG_FILE, "readOnly": True}
     )
     for key in keys:
+        if key.secret_ref.source == AWS_SSH_SOURCE:
+            continue  # its CSI volume comes with the product's AWS secrets
         volume = f"ssh-key-{key.name}"
         # Group-readable for the server's group (fsGroup); ssh accepts a key the user does not own.
         parts.volumes.append({
@@ -207,6 +217,7 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
     name = child_name(site, COMPONENT)
     replicas = spec.replicas if spec.replicas is not None else 1
     rendered = Rendered()
+    aws = product_secrets(COMPONENT, spec, site)
 
     ssh_keys = _usable_ssh_keys(spec, rendered)
     rendered.files[CONFIG_FILE] = packagemanager_gcfg(spec, context.database)
@@ -220,6 +231,10 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
     license = license_parts(site, namespace, COMPONENT, spec.license, PACKAGE_MANAGER_LICENSE, context.secrets)
     if license.missing:
         rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pkg-license")
+    if aws is not None:
+        rendered.add(*aws.objects(namespace, aws_region()))
+        if aws.license_parts is not None:  # the licence file from the CSI mount, as the reference
+            license = LicenseParts(pod=aws.license_parts)
     data = _data_claim(spec, context)
     rendered.add(license.secret, data.pvc if data else None)
     if context.database is not None:
@@ -239,6 +254,7 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
         PodParts(volumes=[claim_volume("data-volume", data.claim_name)],
                  mounts=[{"name": "data-volume", "mountPath": DATA_DIR}]) if data else PodParts(),
         _ssh_parts(ssh_keys),
+        aws.pod if aws is not None else PodParts(),
     )
     env: list[dict[str, Any]] = []
     if context.database is not None:

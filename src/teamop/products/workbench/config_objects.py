@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
+from teamop.products.aws_secrets import is_aws
 from teamop.products.context import RenderContext
 from teamop.products.launcher_templates import session_data, template_files
 from teamop.products.objects import config_map, secret
@@ -60,7 +61,7 @@ def session_template_data(
     spec: WorkbenchSpec, context: RenderContext, cfg: EffectiveConfig, claims: Claims
 ) -> dict[str, Any]:
     dsn = None
-    if spec.dsn_secret and spec.secret is not None and spec.secret.vault_name:
+    if spec.dsn_secret and spec.secret is not None and spec.secret.vault_name and not is_aws(spec.secret):
         dsn = (spec.secret.vault_name, spec.dsn_secret)
     parts = session_parts(
         context.site,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from teamop.api.v1beta1.workbench import WorkbenchSpec
+from teamop.products.aws_secrets import aws_region, product_secrets
 from teamop.products.context import RenderContext
 from teamop.products.database import product_postgres_database
-from teamop.products.license import WORKBENCH_LICENSE, license_parts
+from teamop.products.license import WORKBENCH_LICENSE, LicenseParts, license_parts
 from teamop.products.objects import pod_disruption_budget
 from teamop.products.rendered import Rendered
 from teamop.products.workbench import rbac, secrets
@@ -58,9 +59,15 @@ def render(spec: WorkbenchSpec, context: RenderContext) -> WorkbenchRendered:
         )
 
     licence = license_parts(site, namespace, COMPONENT, spec.license, WORKBENCH_LICENSE, context.secrets)
+    aws = product_secrets(COMPONENT, spec, site)
+    if aws is not None:
+        rendered.add(*aws.objects(namespace, aws_region()))
+        if aws.license_parts is not None:  # the licence file from the CSI mount, as the reference
+            licence = LicenseParts(pod=aws.license_parts)
     rendered.license_missing = licence.missing
     rendered.add(licence.secret)
-    pod = PodParts.join(_server_pod_parts(spec, context, cfg, claims.mounted), licence.pod)
+    pod = PodParts.join(_server_pod_parts(spec, context, cfg, claims.mounted), licence.pod,
+                        aws.pod if aws is not None else PodParts())
     rendered.add(
         server_service(site, namespace),
         server_deployment(spec, context, pod, rendered.config_hash),
