@@ -93,8 +93,9 @@ class ThirdPartyCRDs:
                                 input=text)
         self.installed.extend(c for c in crds if c not in self.installed)
         for crd in crds:
-            await asyncio.to_thread(self.plane.kubectl, "wait", "--for=condition=Established",
-                                    f"--timeout={self.timeout:.0f}s", f"crd/{crd.name}")
+            # Polled rather than `kubectl wait`, which fails at once while the new CRD has no conditions yet.
+            await until(functools.partial(self._established, crd), timeout=self.timeout,
+                        what=f"{crd.name} Established")
             await until(functools.partial(self._served, crd), timeout=self.timeout,
                         what=f"{crd.name} served by discovery")
 
@@ -115,6 +116,14 @@ class ThirdPartyCRDs:
 
     def _gone(self, crd: ThirdPartyCRD) -> bool:
         return not self._served(crd)
+
+    def _established(self, crd: ThirdPartyCRD) -> bool:
+        """Whether the CRD's Established condition is True (blocking; run in a thread)."""
+        result = self.plane.kubectl("get", "crd", crd.name, "-o", "json", check=False)
+        if result.returncode != 0:
+            return False
+        conditions = (json.loads(result.stdout).get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
 
     def _served(self, crd: ThirdPartyCRD) -> bool:
         """Whether discovery of the CRD's group/version lists its plural (blocking; run in a thread)."""
