@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
+from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS_CRD, is_aws, keycloak_login_secret
 from teamop.products.context import SecretKeyRef
 from teamop.products.site.extras import extra_service_accounts, prepull_daemonset
 from teamop.products.site.keycloak import keycloak_objects
@@ -41,6 +42,8 @@ class SiteInputs:
     `-generated` Secret."""
     traefik_crd_installed: bool = False
     """Whether Traefik's Middleware kind is served: Keycloak's forward Middleware is made only then."""
+    secret_provider_class_crd_installed: bool = False
+    """Whether the Secrets Store CSI driver's SecretProviderClass is served (for `secret.type: aws`)."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,15 @@ def render_site(site: str, namespace: str, spec: SiteSpec, inputs: SiteInputs) -
             rendered.notices.append(Notice("KeycloakReady", "DatabaseNotConfigured",
                                            "Keycloak waits for the Site's database settings (spec.workloadSecret)"))
         else:
-            rendered.objects += keycloak_objects(site, namespace, spec, inputs.database, inputs.keycloak_password,
-                                                 user=inputs.keycloak_user, middleware=inputs.traefik_crd_installed)
+            rendered.objects += keycloak_objects(
+                site, namespace, spec, inputs.database, inputs.keycloak_password, user=inputs.keycloak_user,
+                middleware=inputs.traefik_crd_installed, provider_class=inputs.secret_provider_class_crd_installed)
+            if is_aws(spec.secret) and not inputs.secret_provider_class_crd_installed:
+                rendered.notices.append(Notice(
+                    "KeycloakReady", "SecretProviderClassCRDMissing",
+                    f"secret.type is aws but the Secrets Store CSI driver's CRD ({SECRET_PROVIDER_CLASS_CRD}) is not "
+                    f"installed: Keycloak's database login is never synced into {keycloak_login_secret(site)}",
+                    warning=True))
     return rendered
 
 

@@ -120,6 +120,9 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference("PostgresDatabase", "url", "Keycloak's database URL names the database server's port "
                "(`postgres://<site>_keycloak@<host>:<port>/<site>_keycloak`): the reference leaves the port out of "
                "Keycloak's URL only, so a server on another port than 5432 is never reached."),
+    Difference("PostgresDatabase", "secretVault", "With `secret.type: aws`, Keycloak's database names the Secret "
+               "the CSI driver syncs its login into, `<site>-keycloak-db-login`, where the reference names the AWS "
+               "secret (its database controller reads AWS itself; teamop reads Kubernetes Secrets only)."),
     Difference("Keycloak", "unsupported.podTemplate.spec.nodeSelector", "`spec.keycloak.nodeSelector` places "
                "Keycloak's pods (through the pod template: the Keycloak resource has no field for it); the "
                "reference ignores it."),

@@ -1,16 +1,27 @@
 """Keycloak of a Site (`spec.keycloak.enabled`), as the reference's Site controller makes it: the Keycloak
 operator's `Keycloak` resource `<site>-keycloak`, its database `<site>-keycloak` (schema `keycloak`, owned by the
-role `<site>_keycloak`), the ServiceAccount its pods run as, and the Traefik Middleware its Ingress names.
-Everything is owned by the Site."""
+role `<site>_keycloak`), the ServiceAccount its pods run as, and the Traefik Middleware its Ingress names. With
+`secret.type: aws` its database login comes from AWS Secrets Manager: the SecretProviderClass `<site>-keycloak`
+syncs it into `<site>-keycloak-db-login`, and the Deployment `<site>-keycloak-spc-consumer` mounts it (the driver
+syncs only for a pod that mounts it; the Keycloak resource offers no volume of its own). Everything is owned by the
+Site."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from teamop.api.v1beta1 import SiteSpec
+from teamop.products.aws_secrets import (
+    aws_region,
+    is_aws,
+    keycloak_login_secret,
+    keycloak_provider_class,
+    keycloak_sync_deployment,
+    vault_name,
+)
 from teamop.products.context import SecretKeyRef
 from teamop.products.database import database_target, postgres_database
-from teamop.products.naming import child_name, database_identifier, generated_secret_name
+from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL, child_name, database_identifier, generated_secret_name
 from teamop.products.objects import eks_role_annotations
 from teamop.products.objects import metadata as metadata_of
 from teamop.products.site.labels import site_labels
@@ -19,6 +30,7 @@ from teamop.products.traefik import forward_middleware, forward_middleware_name,
 
 KEYCLOAK_API_VERSION = "k8s.keycloak.org/v2alpha1"
 KEYCLOAK_USER_KEY = "keycloak-db-user"
+PASSWORD_KEY = "keycloak-db-password"
 KEYCLOAK_SCHEMA = "keycloak"
 HOST_PREFIX = "key"
 HTTP_PORT = 8080
@@ -47,6 +59,21 @@ def keycloak_host(spec: SiteSpec) -> str:
 def middleware_name(site: str) -> str:
     """`<site>-keycloak-forward`."""
     return forward_middleware_name(keycloak_name(site))
+
+
+def aws_login(site: str) -> tuple[SecretKeyRef, SecretKeyRef]:
+    """With `secret.type: aws`: the role's name and password, in the Secret the CSI driver syncs them into."""
+    secret = keycloak_login_secret(site)
+    return SecretKeyRef(secret, KEYCLOAK_USER_KEY), SecretKeyRef(secret, PASSWORD_KEY)
+
+
+def aws_secret_objects(site: str, namespace: str, spec: SiteSpec) -> list[dict[str, Any]]:
+    """The SecretProviderClass `<site>-keycloak` and the Deployment that mounts it, as the reference makes them."""
+    labels = site_labels(site)
+    selector = {MANAGED_BY_LABEL: MANAGED_BY, "app.kubernetes.io/name": labels["app.kubernetes.io/name"],
+                "app.kubernetes.io/instance": site}
+    return [keycloak_provider_class(site, vault_name(spec.secret), labels).body(namespace, aws_region()),
+            keycloak_sync_deployment(site, namespace, {**labels, MANAGED_BY_LABEL: MANAGED_BY}, selector)]
 
 
 def keycloak_service_account(site: str, namespace: str, spec: SiteSpec) -> dict[str, Any]:
@@ -114,11 +141,15 @@ def keycloak_resource(
 
 def keycloak_objects(
     site: str, namespace: str, spec: SiteSpec, database: DatabaseServer, password: SecretKeyRef, *,
-    user: SecretKeyRef | None = None, middleware: bool = False,
+    user: SecretKeyRef | None = None, middleware: bool = False, provider_class: bool = False,
 ) -> list[dict[str, Any]]:
-    """The Keycloak resource, its ServiceAccount, its PostgresDatabase and, when the Traefik CRD is served
-    (`middleware`), its forward Middleware. `user`: where the role's name is (default: the `-generated` Secret,
-    which the Site controller keeps)."""
+    """The Keycloak resource, its ServiceAccount, its PostgresDatabase, when the Traefik CRD is served
+    (`middleware`) its forward Middleware, and with `secret.type: aws`, when the SecretProviderClass CRD is served
+    (`provider_class`), what syncs its login. `user`, `password`: where the role's name and password are (`user`
+    defaults to the `-generated` Secret, which the Site controller keeps); with `secret.type: aws` always the
+    synced `<site>-keycloak-db-login`."""
+    if is_aws(spec.secret):
+        user, password = aws_login(site)
     user = user or SecretKeyRef(generated_secret_name(site, "keycloak"), KEYCLOAK_USER_KEY)
     target = database_target(site, "keycloak", host=database.host, port=database.port, sslmode=database.sslmode,
                              password=password)
@@ -135,5 +166,7 @@ def keycloak_objects(
     ]
     if middleware:
         objects.append(keycloak_middleware(site, namespace, spec))
+    if provider_class and is_aws(spec.secret):
+        objects += aws_secret_objects(site, namespace, spec)
     objects.append(keycloak_resource(site, namespace, spec, database, user, password))
     return objects
