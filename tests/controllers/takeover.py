@@ -166,11 +166,10 @@ def reference_products() -> list[dict[str, Any]]:
             for kind in ("Connect", "Workbench", "PackageManager", "Chronicle", "Flightdeck")]
 
 
-def reference_children(leave_out: str) -> list[dict[str, Any]]:
-    """The product resources' PostgresDatabases and the Kubernetes objects the Go operator created, but those whose
-    name contains `leave_out`."""
+def reference_children() -> list[dict[str, Any]]:
+    """The PostgresDatabases (the products' and Keycloak's) and the Kubernetes objects the Go operator created."""
     paths = [*sorted(REFERENCE.glob("PostgresDatabase-*.yaml")), *sorted((REFERENCE / "test_site").glob("*.yaml"))]
-    return [obj for obj in map(load_reference, paths) if leave_out not in obj["metadata"]["name"]]
+    return list(map(load_reference, paths))
 
 
 def adapted(obj: Any, *, namespace: str, database: str) -> Any:

@@ -6,8 +6,9 @@ everything they had: the Site Ready, the same volumes, keys, S3 addresses and da
 and no field left to the Go operator.
 
 Adapted to the test cluster (and nothing else): the namespace (`posit-team` wherever it is spelled); the database
-server (`postgres.example.test:5432` → the test PostgreSQL); Keycloak's objects are left out (the test cluster has
-no Keycloak CRD, and Keycloak is another issue); Package Manager stores its packages in S3 (the Site's
+server (`postgres.example.test:5432` → the test PostgreSQL); the Keycloak operator's CRD is installed for this
+module (no Keycloak operator runs) and the Go operator's Keycloak resource is the one written from reading its
+code (tests/products/site/from_reference/Keycloak-test.yaml); Package Manager stores its packages in S3 (the Site's
 `packageManager.s3Bucket`, with what the Go Site controller then writes into the PackageManager resource and its
 config file) so that its S3 address is checked too; the images stay as they are (kwok runs no containers). As on the
 Go operator's cluster, Workbench's shared-storage claim stays Pending: it names a class and a volume that only a
@@ -26,10 +27,12 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+import yaml
 from takeover import (
     GO_FIELD_MANAGER,
     GoKeys,
@@ -55,6 +58,7 @@ from teamop.runtime.client import Client
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import RunningOperator, start_operator
 from teamop.testing.postgres import PostgresServer
+from teamop.testing.thirdparty import ThirdPartyCRDs
 from teamop.testing.wait import until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
@@ -65,8 +69,11 @@ DATABASES = {  # component -> the schema holding the row (Go: role and database 
     "connect": "connect",
     "packagemanager": "pm",
     "workbench": "public",
+    "keycloak": "keycloak",  # Keycloak's realm data
 }
-SCHEMAS = {"connect": ("connect", "instrumentation"), "packagemanager": ("pm", "metrics"), "workbench": ()}
+SCHEMAS = {"connect": ("connect", "instrumentation"), "packagemanager": ("pm", "metrics"), "workbench": (),
+           "keycloak": ("keycloak",)}
+GO_KEYCLOAK = Path(__file__).resolve().parents[1] / "products" / "site" / "from_reference" / "Keycloak-test.yaml"
 WORKLOADS = {  # the workload of each product, as the reference names them
     "Deployment": ["test-connect", "test-flightdeck", "test-packagemanager", "test-workbench"],
     "StatefulSet": ["test-chronicle"],
@@ -76,7 +83,7 @@ GO_WORKLOADS = (("deployment", "test-connect"), ("deployment", "test-packagemana
 """The workloads in the reference (its Flightdeck's are not there)."""
 OBJECT_KINDS = ("sites,connects,workbenches,packagemanagers,chronicles,flightdecks,postgresdatabases,deployments,"
                 "statefulsets,daemonsets,services,serviceaccounts,configmaps,secrets,roles,rolebindings,"
-                "persistentvolumeclaims,ingresses,poddisruptionbudgets,networkpolicies")
+                "persistentvolumeclaims,ingresses,poddisruptionbudgets,networkpolicies,keycloaks.k8s.keycloak.org")
 """Every kind of object the Go operator or teamop makes in a Site's namespace."""
 PACKAGE_MANAGER_BUCKET = "example-ppm-test-bucket"
 ROW = "written by the Go operator's products"
@@ -180,6 +187,16 @@ async def create_go_databases(postgres: PostgresServer, passwords: Mapping[str, 
     return oids
 
 
+def go_keycloak(namespace: str, postgres: PostgresServer) -> dict[str, Any]:
+    """The Go operator's Keycloak resource, controlled by the Site, its database on the test server."""
+    keycloak: dict[str, Any] = next(d for d in yaml.safe_load_all(GO_KEYCLOAK.read_text()) if d["kind"] == "Keycloak")
+    keycloak = adapted(keycloak, namespace=namespace, database=f"{postgres.host}:{postgres.port}")
+    keycloak["spec"]["db"].update({"host": postgres.host, "port": postgres.port})
+    keycloak["metadata"]["ownerReferences"] = [{"apiVersion": "core.posit.team/v1beta1", "kind": "Site",
+                                                "name": SITE, "controller": True, "blockOwnerDeletion": True}]
+    return keycloak
+
+
 def product_status(kind: str, namespace: str) -> dict[str, Any]:
     """The status the Go product controllers write (`KeySecretRef` to their `-key` Secret, Ready)."""
     component = {"Connect": "connect", "PackageManager": "packagemanager", "Workbench": "workbench"}.get(kind)
@@ -198,7 +215,7 @@ async def leave_behind_what_the_go_operator_made(plane: ControlPlane, namespace:
 
     site_keys = {key: secrets.token_hex(32) for key in ("pub-secret-key", "pkg-secret-key")}
     passwords = {"connect": secrets.token_hex(16), "packagemanager": secrets.token_hex(16),
-                 "workbench": secrets.token_hex(16)}
+                 "workbench": secrets.token_hex(16), "keycloak": secrets.token_hex(16)}
     go_keys = GoKeys.new()
     user = await Client.from_kubeconfig(str(plane.kubeconfig), field_manager="kubectl")
     go = await Client.from_kubeconfig(str(plane.kubeconfig), field_manager=GO_FIELD_MANAGER)
@@ -206,7 +223,9 @@ async def leave_behind_what_the_go_operator_made(plane: ControlPlane, namespace:
         # The user's: the Site, its Secrets, the licences.
         secret = site_secret({**site_keys, "pub-db-password": passwords["connect"],
                               "pkg-db-password": passwords["packagemanager"],
-                              "dev-db-password": passwords["workbench"]}, postgres)
+                              "dev-db-password": passwords["workbench"],
+                              "keycloak-db-user": f"{SITE}_keycloak", "keycloak-db-password": passwords["keycloak"]},
+                             postgres)
         await user.create(user_secret(SITE, namespace, secret))
         await user.create(user_secret(f"{SITE}-db-creds", namespace,
                                       {"username": postgres.superuser, "password": postgres.password}))
@@ -226,10 +245,11 @@ async def leave_behind_what_the_go_operator_made(plane: ControlPlane, namespace:
         workbench_database = (f"provider=postgresql\nconnection-uri=postgresql://{SITE}_workbench@{database}/"
                               f"{SITE}_workbench?sslmode=disable\npassword={passwords['workbench']}\n")
         values = {**go_keys.data("workbench"), "database.conf": workbench_database}
-        for body in map(reference, reference_children(leave_out="keycloak")):
+        for body in map(reference, reference_children()):
             if body["kind"] == "Secret":
                 body = with_secret_values(body, values)
             await go.create(as_go_creates_it(body, uids))
+        await go.create(as_go_creates_it(go_keycloak(namespace, postgres), uids))
     finally:
         await go.close()
         await user.close()
@@ -309,6 +329,8 @@ def site_ready(plane: ControlPlane, namespace: str) -> bool:
 async def takeover(controlplane: ControlPlane, postgres: PostgresServer) -> AsyncIterator[Takeover]:
     namespace = f"takeover-{uuid.uuid4().hex[:6]}"
     controlplane.kubectl("create", "namespace", namespace)
+    crds = ThirdPartyCRDs(controlplane)
+    await crds.install("keycloaks")
     before = await leave_behind_what_the_go_operator_made(controlplane, namespace, postgres)
     operator = await start_operator(controlplane.kubeconfig, [setup_operator], namespaces=namespace)
     scene = Takeover(controlplane, namespace, postgres, before, operator)
@@ -321,6 +343,7 @@ async def takeover(controlplane: ControlPlane, postgres: PostgresServer) -> Asyn
     finally:
         await scene.operator.close()
         controlplane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        await crds.remove_all()
 
 
 # -- what a user finds ---------------------------------------------------------------------------------------------
@@ -433,6 +456,18 @@ async def test_the_same_databases_keep_their_rows(takeover: Takeover) -> None:
             assert await database.fetchval(f'SELECT note FROM "{schema}".takeover_check') == ROW
         finally:
             await database.close()
+
+
+async def test_keycloak_keeps_its_database_login_and_schema(takeover: Takeover) -> None:
+    plane, namespace = takeover.plane, takeover.namespace
+    keycloak = await until(lambda: (k := get(plane, "keycloaks.k8s.keycloak.org", f"{SITE}-keycloak", namespace))
+                           and applied_by_teamop(k) and k, timeout=SETTLE_SECONDS,
+                           what="teamop's Keycloak resource")
+
+    database = keycloak["spec"]["db"]
+    assert database == go_keycloak(namespace, takeover.postgres)["spec"]["db"]
+    assert database["schema"] == "keycloak"
+    assert database["usernameSecret"] == {"name": SITE, "key": "keycloak-db-user"}
 
 
 async def test_each_product_has_exactly_one_workload_with_its_pods(takeover: Takeover) -> None:

@@ -15,13 +15,14 @@ import structlog
 from pydantic import ValidationError
 
 from teamop.api.v1beta1 import Site
-from teamop.controllers.generated import resolve_secrets
+from teamop.controllers.generated import KeySource, resolve_secrets
 from teamop.controllers.kept import report_kept_fields
 from teamop.controllers.kinds import (
     CHRONICLE,
     CONFIG_MAP,
     CONNECT,
     DAEMON_SET,
+    DEPLOYMENT,
     FINALIZER,
     FLIGHTDECK,
     JOB,
@@ -38,12 +39,14 @@ from teamop.controllers.kinds import (
 )
 from teamop.controllers.render_inputs import host_and_port
 from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name, secret_reader
-from teamop.products.context import SecretNeed
+from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS, is_aws
+from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier
 from teamop.products.refusals import invalid_spec_message
 from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_sections, product_host, render_site
-from teamop.products.site.extras import KEYCLOAK_USER_KEY
+from teamop.products.site.keycloak import KEYCLOAK_USER_KEY, aws_login
+from teamop.products.traefik import MIDDLEWARE
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.errors import Invalid, NotFound
@@ -90,25 +93,16 @@ class SiteReconciler:
             return await self._failed(obj, conditions, "InvalidSpec", message)
         name, namespace = request.name, request.namespace
         database, database_problem = await self._database(obj, site)
-        inputs = SiteInputs(database=database)
-        generated = None  # Keycloak's `-generated` Secret, when Keycloak is enabled and its CRD installed
-        if site.spec.keycloak and site.spec.keycloak.enabled:
-            installed = await served_kinds(self.manager).served(KEYCLOAK)
-            password = None
-            if installed:
-                resolved = await resolve_secrets(
-                    self.client, self.secrets, namespace=namespace, site=name, component="keycloak",
-                    site_secret=_site_secret_name(site), needs=[SecretNeed(PASSWORD_KEYS["keycloak"])],
-                    fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")})
-                password = resolved.refs[PASSWORD_KEYS["keycloak"]]
-                generated = resolved.generated
-            inputs = SiteInputs(database=database, keycloak_crd_installed=installed, keycloak_password=password)
+        inputs, generated = await self._keycloak_inputs(site, name, namespace, database)
         rendered = render_site(name, namespace, site.spec, inputs)
         if rendered.cluster_objects and not has_finalizer(obj, FINALIZER):
             await add_finalizer(self.client, obj, FINALIZER)
             return None  # back with the finalizer in the cache
         desired = [*rendered.objects, *([generated] if generated else [])]
-        owned = [*OWNED_KINDS, *([KEYCLOAK] if inputs.keycloak_crd_installed else [])]
+        owned = [*OWNED_KINDS, *([KEYCLOAK] if inputs.keycloak_crd_installed else []),
+                 *([MIDDLEWARE] if inputs.traefik_crd_installed else []),
+                 *([SECRET_PROVIDER_CLASS] if inputs.secret_provider_class_crd_installed else []),
+                 DEPLOYMENT]  # Keycloak's secret-sync Deployment (secret.type aws)
         refused: str | None = None
         try:
             report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
@@ -152,6 +146,36 @@ class SiteReconciler:
         except SecretProblem as problem:
             return self._database_in_use(obj), problem
         return DatabaseServer(login.host, login.port, login.sslmode), None
+
+    async def _keycloak_inputs(self, site: Site, name: str, namespace: str, database: DatabaseServer | None
+                               ) -> tuple[SiteInputs, dict[str, Any] | None]:
+        """What Keycloak needs from the cluster, and its `-generated` Secret (None when Keycloak is not enabled or
+        its CRD not installed). The role's name and password are the site secret's `keycloak-db-user` and
+        `keycloak-db-password` when it has them (the Go operator's layout), else kept in `-generated`."""
+        if not (site.spec.keycloak and site.spec.keycloak.enabled):
+            return SiteInputs(database=database), None
+        served = served_kinds(self.manager)
+        if not await served.served(KEYCLOAK):
+            return SiteInputs(database=database), None
+        middleware = await served.served(MIDDLEWARE)
+        if is_aws(site.spec.secret):  # synced by the CSI driver from the AWS secret: nothing to generate
+            user_ref, password_ref = aws_login(name)
+            return SiteInputs(database=database, keycloak_crd_installed=True, keycloak_password=password_ref,
+                              keycloak_user=user_ref, traefik_crd_installed=middleware,
+                              secret_provider_class_crd_installed=await served.served(SECRET_PROVIDER_CLASS)), None
+        site_secret = _site_secret_name(site)
+        user = SecretNeed(KEYCLOAK_USER_KEY, generate=False)
+        resolved = await resolve_secrets(
+            self.client, self.secrets, namespace=namespace, site=name, component="keycloak",
+            site_secret=site_secret, needs=[SecretNeed(PASSWORD_KEYS["keycloak"]), user],
+            fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")})
+        user_ref = resolved.refs[KEYCLOAK_USER_KEY]  # the role teamop creates, kept in `-generated`
+        if site_secret and resolved.sources.get(KEYCLOAK_USER_KEY) is KeySource.SITE_SECRET:
+            user_ref = SecretKeyRef(site_secret, KEYCLOAK_USER_KEY)
+        inputs = SiteInputs(database=database, keycloak_crd_installed=True,
+                            keycloak_password=resolved.refs[PASSWORD_KEYS["keycloak"]], keycloak_user=user_ref,
+                            traefik_crd_installed=middleware)
+        return inputs, resolved.generated
 
     def _database_in_use(self, obj: Obj) -> DatabaseServer | None:
         for gvk in (CONNECT, WORKBENCH, PACKAGE_MANAGER):
