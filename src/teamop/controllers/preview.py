@@ -42,7 +42,7 @@ from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier, generated_secret_name
 from teamop.products.refusals import invalid_spec_message, refusal
 from teamop.products.site import DatabaseServer, SiteInputs, enabled_sections, render_site
-from teamop.products.site.extras import KEYCLOAK_USER_KEY
+from teamop.products.site.keycloak import KEYCLOAK_USER_KEY
 from teamop.products.workbench.placeholders import MissingSecretValue
 from teamop.runtime.ownership import ManagedBy
 

@@ -8,7 +8,6 @@ from typing import Any
 from teamop.api.v1beta1 import SiteSpec
 from teamop.products import images
 from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL
-from teamop.products.site.keycloak import KEYCLOAK_USER_KEY as KEYCLOAK_USER_KEY
 from teamop.products.site.labels import site_labels
 from teamop.products.site.products import enabled_sections
 
