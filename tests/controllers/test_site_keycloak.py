@@ -77,6 +77,25 @@ async def test_the_site_makes_keycloak_with_its_schema_service_account_and_ingre
     assert middleware["metadata"]["ownerReferences"][0]["kind"] == "Site"
 
 
+async def test_turning_keycloak_off_deletes_its_resource_middleware_and_service_account(
+    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    await thirdparty_crds("keycloaks", "middlewares")
+    await start(controlplane, namespace, name, operator, postgres)
+    await keycloak_of(controlplane, name, namespace)
+    await until(lambda: get(controlplane, "middlewares.traefik.io", f"{name}-keycloak-forward", namespace),
+                timeout=60, what="Keycloak's Middleware")
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge",
+                         "-p", '{"spec": {"keycloak": {"enabled": false}}}')
+
+    gone = [("keycloaks.k8s.keycloak.org", f"{name}-keycloak"), ("middlewares.traefik.io", f"{name}-keycloak-forward"),
+            ("serviceaccount", f"{name}-keycloak"), ("networkpolicy", f"{name}-keycloak")]
+    await until(lambda: all(get(controlplane, kind, object_name, namespace) is None for kind, object_name in gone),
+                timeout=60, what="Keycloak's objects deleted")
+
+
 async def test_keycloak_pods_get_a_network_policy_at_network_trust_50(
     controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
     postgres: PostgresServer,

@@ -99,10 +99,7 @@ class SiteReconciler:
             await add_finalizer(self.client, obj, FINALIZER)
             return None  # back with the finalizer in the cache
         desired = [*rendered.objects, *([generated] if generated else [])]
-        owned = [*OWNED_KINDS, *([KEYCLOAK] if inputs.keycloak_crd_installed else []),
-                 *([MIDDLEWARE] if inputs.traefik_crd_installed else []),
-                 *([SECRET_PROVIDER_CLASS] if inputs.secret_provider_class_crd_installed else []),
-                 DEPLOYMENT]  # Keycloak's secret-sync Deployment (secret.type aws)
+        owned = [*OWNED_KINDS, *await self._served_keycloak_kinds()]
         refused: str | None = None
         try:
             report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
@@ -176,6 +173,13 @@ class SiteReconciler:
                             keycloak_password=resolved.refs[PASSWORD_KEYS["keycloak"]], keycloak_user=user_ref,
                             traefik_crd_installed=middleware)
         return inputs, resolved.generated
+
+    async def _served_keycloak_kinds(self) -> list[GVK]:
+        """The kinds of Keycloak's objects the Site may own, whether Keycloak is enabled or not: a Site that turns
+        Keycloak off has its Keycloak resource, Middleware, SecretProviderClass and sync Deployment deleted."""
+        served = served_kinds(self.manager)
+        optional = [gvk for gvk in (KEYCLOAK, MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
+        return [*optional, DEPLOYMENT] if KEYCLOAK in optional else optional
 
     def _database_in_use(self, obj: Obj) -> DatabaseServer | None:
         for gvk in (CONNECT, WORKBENCH, PACKAGE_MANAGER):
