@@ -17,6 +17,8 @@ class ApiModel(BaseModel):
         extra="forbid",
         use_attribute_docstrings=True,
         validate_assignment=True,
+        # Validators are built when a model is first used: an operator with no Site does not hold them (~5 MB).
+        defer_build=True,
     )
 
     def to_dict(self) -> dict[str, Any]:
