@@ -7,10 +7,12 @@ is ever built by pasting user input into a string here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import asyncpg
+from typing import TYPE_CHECKING
 
 from teamop.db.server import ServerLogin
+
+if TYPE_CHECKING:
+    import asyncpg
 
 OWNER_TAG_PREFIX = "teamop owner: "
 CONNECT_TIMEOUT = 10.0
@@ -58,6 +60,8 @@ class DatabaseState:
 
 async def connect(login: ServerLogin) -> asyncpg.Connection:
     """Connect with short timeouts, TLS per sslmode; failures become DatabaseError without the password."""
+    import asyncpg  # ~2 MB, loaded by the first database to provision, not by every operator at start
+
     try:
         connection: asyncpg.Connection = await asyncpg.connect(
             host=login.host,
