@@ -20,7 +20,7 @@ from teamop.products.aws_secrets import (
     vault_name,
 )
 from teamop.products.context import SecretKeyRef
-from teamop.products.database import database_target, postgres_database
+from teamop.products.database import PASSWORD_KEYS, SCHEMAS, database_target, postgres_database
 from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL, child_name, database_identifier, generated_secret_name
 from teamop.products.objects import eks_role_annotations
 from teamop.products.objects import metadata as metadata_of
@@ -30,8 +30,8 @@ from teamop.products.traefik import forward_middleware, forward_middleware_name,
 
 KEYCLOAK_API_VERSION = "k8s.keycloak.org/v2alpha1"
 KEYCLOAK_USER_KEY = "keycloak-db-user"
-PASSWORD_KEY = "keycloak-db-password"
-KEYCLOAK_SCHEMA = "keycloak"
+PASSWORD_KEY = PASSWORD_KEYS["keycloak"]
+KEYCLOAK_SCHEMA = SCHEMAS["keycloak"][0]
 HOST_PREFIX = "key"
 HTTP_PORT = 8080
 HTTPS_PORT = 8443
