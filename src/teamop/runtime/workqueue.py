@@ -1,10 +1,15 @@
 """A work queue with client-go's semantics, for asyncio.
 
 - An item is queued at most once (the *dirty* set): adding it again while it waits is a no-op.
+- Two lanes: an item added with `urgent=True` (the controller adds its primary object's own changes so: a new or
+  changed spec) is handed out before every other item; adding it urgently while it waits in the other lane moves
+  it ahead. Within a lane, first in first out. Keys woken by children's changes therefore never hold up the first
+  reconcile of a new object, and wait long enough to coalesce.
 - An item handed out by `get` is *processing* until `done`; adding it meanwhile marks it dirty, and `done` puts it
   back in the queue, so one item is never processed by two workers at once and no change is lost.
 - `add_after` holds items in a heap until they are due (an earlier due time wins); `add_rate_limited` asks the
-  rate limiter for the delay; `forget` resets the item's backoff.
+  rate limiter for the delay; `forget` resets the item's backoff. As in client-go, only `add_rate_limited` asks the
+  rate limiter (whose overall token bucket thus throttles retries, never events or `add_after`).
 - `shutdown` stops handing out work at once (queued items are dropped: the system is level-based and the next
   start re-lists everything); `shutdown_with_drain` also waits until every handed-out item is `done`.
 """
@@ -53,6 +58,8 @@ class WorkQueue(Generic[T]):
         self.name = name
         self.rate_limiter = rate_limiter if rate_limiter is not None else default_controller_rate_limiter()
         self._queue: deque[T] = deque()
+        self._urgent: deque[T] = deque()
+        self._urgent_items: set[T] = set()  # in `_urgent`, or to go there when their processing is done
         self._dirty: set[T] = set()
         self._processing: set[T] = set()
         self._added_at: dict[T, float] = {}
@@ -69,13 +76,22 @@ class WorkQueue(Generic[T]):
         self._metrics = _QueueMetrics(name, self._started_at) if name else None
 
     # -- adding ----------------------------------------------------------------------------------------------------
-    def add(self, item: T) -> None:
-        if self._shutting_down or item in self._dirty:
+    def add(self, item: T, *, urgent: bool = False) -> None:
+        if self._shutting_down:
+            return
+        if item in self._dirty:
+            if urgent and item not in self._urgent_items:
+                self._urgent_items.add(item)
+                if item not in self._processing:
+                    self._queue.remove(item)
+                    self._urgent.append(item)
             return
         if self._metrics:
             self._metrics.adds.inc()
         self._dirty.add(item)
         self._added_at.setdefault(item, time.monotonic())
+        if urgent:
+            self._urgent_items.add(item)
         if item in self._processing:
             return
         self._push(item)
@@ -109,7 +125,7 @@ class WorkQueue(Generic[T]):
     # -- taking ----------------------------------------------------------------------------------------------------
     async def get(self) -> T:
         """The next item, marked as processing; the caller must call `done(item)` afterwards."""
-        while not self._queue:
+        while not (self._urgent or self._queue):
             if self._shutting_down:
                 raise ShutDown
             waiter = asyncio.get_running_loop().create_future()
@@ -119,19 +135,23 @@ class WorkQueue(Generic[T]):
             except asyncio.CancelledError:
                 if waiter in self._getters:
                     self._getters.remove(waiter)
-                elif self._queue:
+                elif self._urgent or self._queue:
                     self._wake_one()  # pass on the wake-up this getter received but cannot use
                 raise
         if self._shutting_down:
             raise ShutDown
-        item = self._queue.popleft()
+        if self._urgent:
+            item = self._urgent.popleft()
+            self._urgent_items.discard(item)
+        else:
+            item = self._queue.popleft()
         self._dirty.discard(item)
         self._processing.add(item)
         now = time.monotonic()
         self._started_at[item] = now
         added = self._added_at.pop(item, now)
         if self._metrics:
-            self._metrics.depth.set(len(self._queue))
+            self._metrics.depth.set(len(self))
             self._metrics.queue_duration.observe(now - added)
         return item
 
@@ -147,7 +167,7 @@ class WorkQueue(Generic[T]):
 
     # -- state -----------------------------------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self._urgent) + len(self._queue)
 
     @property
     def shutting_down(self) -> bool:
@@ -156,7 +176,7 @@ class WorkQueue(Generic[T]):
     @property
     def busy(self) -> int:
         """Items queued or being processed."""
-        return len(self._queue) + len(self._processing)
+        return len(self) + len(self._processing)
 
     def is_processing(self, item: T) -> bool:
         return item in self._processing
@@ -175,6 +195,8 @@ class WorkQueue(Generic[T]):
         self._delayed.clear()
         self._due.clear()
         self._queue.clear()
+        self._urgent.clear()
+        self._urgent_items.clear()
         self._dirty.clear()
         self._added_at.clear()
         if self._metrics:
@@ -194,9 +216,9 @@ class WorkQueue(Generic[T]):
 
     # -- internals -------------------------------------------------------------------------------------------------
     def _push(self, item: T) -> None:
-        self._queue.append(item)
+        (self._urgent if item in self._urgent_items else self._queue).append(item)
         if self._metrics:
-            self._metrics.depth.set(len(self._queue))
+            self._metrics.depth.set(len(self))
         self._wake_one()
 
     def _wake_one(self) -> None:
