@@ -10,10 +10,9 @@ from teamop.runtime.kinds import GVK
 
 @pytest.mark.parametrize("gvk", [
     GVK("", "v1", "ConfigMap"), GVK("", "v1", "Secret"), GVK("", "v1", "ServiceAccount"),
-    GVK("", "v1", "Service"), GVK("", "v1", "PersistentVolumeClaim"), GVK("", "v1", "PersistentVolume"),
+    GVK("", "v1", "PersistentVolumeClaim"), GVK("", "v1", "PersistentVolume"),
     GVK("rbac.authorization.k8s.io", "v1", "Role"), GVK("rbac.authorization.k8s.io", "v1", "ClusterRole"),
-    GVK("networking.k8s.io", "v1", "NetworkPolicy"), GVK("networking.k8s.io", "v1", "Ingress"),
-    GVK("policy", "v1", "PodDisruptionBudget"),
+    GVK("networking.k8s.io", "v1", "NetworkPolicy"),
 ])
 def test_what_others_refer_to_is_written_first(gvk: GVK) -> None:
     assert apply_phase(gvk) == REFERENCED
@@ -29,6 +28,13 @@ def test_role_bindings_wait_for_the_roles(kind: str) -> None:
     GVK("batch", "v1", "Job"), GVK("batch", "v1", "CronJob"), GVK("", "v1", "Pod"),
 ])
 def test_workloads_are_written_last(gvk: GVK) -> None:
+    assert apply_phase(gvk) == WORKLOADS
+
+
+@pytest.mark.parametrize("gvk", [
+    GVK("", "v1", "Service"), GVK("networking.k8s.io", "v1", "Ingress"), GVK("policy", "v1", "PodDisruptionBudget"),
+])
+def test_what_nothing_reads_at_creation_does_not_hold_up_the_workloads(gvk: GVK) -> None:
     assert apply_phase(gvk) == WORKLOADS
 
 

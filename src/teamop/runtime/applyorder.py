@@ -1,12 +1,15 @@
 """In which order an owner's children may be written: phases, each of which may be written all at once.
 
 Three phases, by kind:
-1. everything that others refer to: ServiceAccounts, Secrets, ConfigMaps, claims, Roles, Services, policies ...;
+1. everything that others refer to: ServiceAccounts, Secrets, ConfigMaps, claims, Roles, network policies ...;
 2. RoleBindings and ClusterRoleBindings: the API server's escalation check only lets a binding through when the
    role it names exists (and grants nothing the writer lacks);
 3. workloads (Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs) and every custom
    resource: a workload whose pod template changed rolls at once, so the configuration it reads must already be
-   written; a custom resource's own controller reads the Secrets and ConfigMaps it names.
+   written; a custom resource's own controller reads the Secrets and ConfigMaps it names. With them what nothing
+   reads at creation: Services, Ingresses and PodDisruptionBudgets (they select pods, whenever those come). A
+   Service is the slowest object to create (the API server allocates its cluster IP): in the first phase it held
+   up every workload behind it.
 
 Within a phase nothing depends on anything else, so its objects can be written concurrently; a phase starts
 once the one before it is written. The order given is kept within a phase.
@@ -37,6 +40,12 @@ _WORKLOADS = frozenset({
     ("batch", "Job"),
     ("batch", "CronJob"),
 })
+# Objects nothing reads when it is created: written with the workloads rather than holding them up.
+_UNREFERENCED = frozenset({
+    ("", "Service"),
+    ("networking.k8s.io", "Ingress"),
+    ("policy", "PodDisruptionBudget"),
+})
 # Groups served by the API server itself; a kind outside them is a custom resource.
 _BUILT_IN_GROUPS = frozenset({
     "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
@@ -52,7 +61,7 @@ def apply_phase(gvk: GVK) -> int:
     kind = (gvk.group, gvk.kind)
     if kind in _BINDINGS:
         return BINDINGS
-    if kind in _WORKLOADS or gvk.group not in _BUILT_IN_GROUPS:
+    if kind in _WORKLOADS or kind in _UNREFERENCED or gvk.group not in _BUILT_IN_GROUPS:
         return WORKLOADS
     return REFERENCED
 
