@@ -1,5 +1,9 @@
 """The `teamop` command. Each subcommand is one function taking the parsed arguments and returning the exit code;
-`main` only builds the parser and dispatches."""
+`main` only builds the parser and dispatches.
+
+A command's module is imported only when that command runs or its arguments are added to the parser, and `main`
+adds only the arguments of the command it runs: `teamop run` does not hold render, status, diff, dev or Flightdeck
+in memory."""
 
 from __future__ import annotations
 
@@ -21,8 +25,7 @@ def crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_crds(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subcommands.add_parser("crds", help="write the CRDs (core.posit.team_<plural>.yaml) into a directory")
+def _add_crds(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="config/crd/bases", help="directory to write into (default: %(default)s)")
     parser.set_defaults(command=crds)
 
@@ -37,10 +40,7 @@ def manifests(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_manifests(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subcommands.add_parser(
-        "manifests", help="write the RBAC manifests (role.yaml: ServiceAccount, roles, bindings) into a directory"
-    )
+def _add_manifests(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="config/rbac", help="directory to write into (default: %(default)s)")
     parser.add_argument("--chart", metavar="DIR", help="instead, write the Helm chart's generated pieces (CRD "
                                                        "templates, RBAC rules) into the chart in DIR")
@@ -54,10 +54,9 @@ def flightdeck_serve(args: argparse.Namespace) -> int:
     return serve_command(args)
 
 
-def _add_flightdeck(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_flightdeck(parser: argparse.ArgumentParser) -> None:
     from teamop.flightdeck.settings import DESCRIPTION, add_arguments
 
-    parser = subcommands.add_parser("flightdeck", help="the Flightdeck landing-page server")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     serve = actions.add_parser("serve", help="serve a Site's landing page on :8080", description=DESCRIPTION)
     add_arguments(serve)
@@ -71,10 +70,9 @@ def run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
-def _add_run(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_run(parser: argparse.ArgumentParser) -> None:
     from teamop.operator import add_arguments
 
-    parser = subcommands.add_parser("run", help="run the operator (in a cluster, or locally with --kubeconfig)")
     add_arguments(parser)
     parser.set_defaults(command=run)
 
@@ -93,10 +91,9 @@ def dev_down(args: argparse.Namespace) -> int:
     return down_command(args)
 
 
-def _add_dev(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_dev(parser: argparse.ArgumentParser) -> None:
     from teamop.dev.up import add_arguments
 
-    parser = subcommands.add_parser("dev", help="run teamop on a local control plane with PostgreSQL")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="start a control plane, PostgreSQL and the operator; apply a Site; wait "
                                        "until it is Ready")
@@ -113,11 +110,9 @@ def render(args: argparse.Namespace) -> int:
     return render_command(args)
 
 
-def _add_render(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_render(parser: argparse.ArgumentParser) -> None:
     from teamop.cli_render import add_arguments
 
-    parser = subcommands.add_parser(
-        "render", help="validate a Site manifest and print every object the operator would create (no cluster)")
     add_arguments(parser)
     parser.set_defaults(command=render)
 
@@ -129,11 +124,9 @@ def status(args: argparse.Namespace) -> int:
     return status_command(args)
 
 
-def _add_status(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_status(parser: argparse.ArgumentParser) -> None:
     from teamop.cli_status import add_arguments
 
-    parser = subcommands.add_parser("status", help="show Sites, their products and objects as a tree, with what "
-                                                   "is not ready and why")
     add_arguments(parser)
     parser.set_defaults(command=status)
 
@@ -145,26 +138,37 @@ def diff(args: argparse.Namespace) -> int:
     return diff_command(args)
 
 
-def _add_diff(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_diff(parser: argparse.ArgumentParser) -> None:
     from teamop.cli_diff import add_arguments
 
-    parser = subcommands.add_parser("diff", help="show what teamop would create, change, adopt and delete for a "
-                                                 "Site on the live cluster, writing nothing")
     add_arguments(parser)
     parser.set_defaults(command=diff)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command: its name, its one-line help and what adds its arguments (importing its module).
+COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("run", "run the operator (in a cluster, or locally with --kubeconfig)", _add_run),
+    ("crds", "write the CRDs (core.posit.team_<plural>.yaml) into a directory", _add_crds),
+    ("manifests", "write the RBAC manifests (role.yaml: ServiceAccount, roles, bindings) into a directory",
+     _add_manifests),
+    ("flightdeck", "the Flightdeck landing-page server", _add_flightdeck),
+    ("render", "validate a Site manifest and print every object the operator would create (no cluster)",
+     _add_render),
+    ("status", "show Sites, their products and objects as a tree, with what is not ready and why", _add_status),
+    ("diff", "show what teamop would create, change, adopt and delete for a Site on the live cluster, writing "
+             "nothing", _add_diff),
+    ("dev", "run teamop on a local control plane with PostgreSQL", _add_dev),
+)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `teamop` parser. Every command is listed; with `command`, only that one's arguments are added."""
     parser = argparse.ArgumentParser(prog="teamop", description="A Kubernetes operator for Posit Team.")
     subcommands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    _add_run(subcommands)
-    _add_crds(subcommands)
-    _add_manifests(subcommands)
-    _add_flightdeck(subcommands)
-    _add_render(subcommands)
-    _add_status(subcommands)
-    _add_diff(subcommands)
-    _add_dev(subcommands)
+    for name, help_text, add_arguments in COMMANDS:
+        command_parser = subcommands.add_parser(name, help=help_text)
+        if command in (None, name):
+            add_arguments(command_parser)
     return parser
 
 
@@ -173,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv and os.environ.get("SITE_NAME"):
         # The Flightdeck container contract: the reference's Deployment runs the image with no arguments.
         argv = ["flightdeck", "serve"]
-    args = build_parser().parse_args(argv)
+    # The command is the first argument: `teamop` itself takes no option but --help.
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     command: Command = args.command
     return command(args)
 
