@@ -1,6 +1,7 @@
 """What `teamop run` holds in memory before its first Site (issue 19: idle memory ≤ 60 MB). The other commands'
-modules, the PostgreSQL driver and the API models' validators are loaded when first needed: an operator whose
-caches synced with no Site exists has loaded none of them."""
+modules, the PostgreSQL driver and the API models' validators are loaded when first needed, and the probes are
+served by aiohttp's low-level server: an operator whose caches synced with no Site exists has loaded none of the
+rest."""
 
 from __future__ import annotations
 
@@ -71,6 +72,10 @@ def test_teamop_run_does_not_load_the_other_commands(idle_operator: dict[str, An
 def test_teamop_run_does_not_load_the_postgresql_driver_before_a_database_is_provisioned(
         idle_operator: dict[str, Any]) -> None:
     assert loaded_of(idle_operator, "asyncpg") == []
+
+
+def test_teamop_run_serves_probes_and_metrics_without_aiohttps_web_framework(idle_operator: dict[str, Any]) -> None:
+    assert loaded_of(idle_operator, "aiohttp.web", "aiohttp.web_app", "aiohttp.web_urldispatcher") == []
 
 
 def test_teamop_run_builds_no_api_model_validator_before_a_site_exists(idle_operator: dict[str, Any]) -> None:

@@ -3,12 +3,17 @@ or standing by) and `/metrics` (Prometheus text of the engine's registry)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+# aiohttp's low-level server: `aiohttp.web` (its application, router and the rest) would cost ~1.5 MB more
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import Response
+from aiohttp.web_server import Server
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 Check = Callable[[], str | None]  # None when fine, else why not
+Endpoint = Callable[[], Response]
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -22,17 +27,25 @@ class HttpEndpoints:
         self.healthy = healthy
         self.ready = ready
         self.registry = registry
-        self._runners: list[web.AppRunner] = []
+        self._servers: list[tuple[Server, asyncio.Server]] = []
         self.bound: dict[str, tuple[str, int]] = {}
 
-    def _app(self, *, probes: bool, metrics: bool) -> web.Application:
-        app = web.Application()
+    def _handler(self, *, probes: bool, metrics: bool) -> Callable[[BaseRequest], Awaitable[Response]]:
+        endpoints: dict[str, Endpoint] = {}
         if probes:
-            app.router.add_get("/healthz", self._healthz)
-            app.router.add_get("/readyz", self._readyz)
+            endpoints.update({"/healthz": self._healthz, "/readyz": self._readyz})
         if metrics:
-            app.router.add_get("/metrics", self._metrics)
-        return app
+            endpoints["/metrics"] = self._metrics
+
+        async def handle(request: BaseRequest) -> Response:
+            endpoint = endpoints.get(request.path)
+            if endpoint is None:
+                return Response(status=404, text="404: Not Found")
+            if request.method not in ("GET", "HEAD"):
+                return Response(status=405, text="405: Method Not Allowed", headers={"Allow": "GET, HEAD"})
+            return endpoint()
+
+        return handle
 
     async def start(self, health_addr: str | None, metrics_addr: str | None) -> None:
         """Serve the probes on `health_addr` and metrics on `metrics_addr` (one server when they are equal)."""
@@ -45,15 +58,11 @@ class HttpEndpoints:
             if metrics_addr:
                 plans.append(("metrics", metrics_addr, False, True))
         for role, address, probes, metrics in plans:
-            runner = web.AppRunner(self._app(probes=probes, metrics=metrics), access_log=None)
-            await runner.setup()
             host, port = parse_address(address)
-            site = web.TCPSite(runner, host, port)
-            await site.start()
-            self._runners.append(runner)
-            server = site._server  # the only way aiohttp exposes the port chosen for port 0
-            sockets = getattr(server, "sockets", None) or []
-            bound_port = sockets[0].getsockname()[1] if sockets else port
+            server = Server(self._handler(probes=probes, metrics=metrics), access_log=None)
+            listener = await asyncio.get_running_loop().create_server(server, host, port)
+            self._servers.append((server, listener))
+            bound_port = listener.sockets[0].getsockname()[1] if listener.sockets else port
             self.bound[role] = (host, bound_port)
             if role == "health" and metrics:
                 self.bound["metrics"] = (host, bound_port)
@@ -63,18 +72,20 @@ class HttpEndpoints:
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
 
     async def stop(self) -> None:
-        for runner in self._runners:
-            await runner.cleanup()
-        self._runners = []
+        for server, listener in self._servers:
+            listener.close()
+            await server.shutdown(1.0)
+            await listener.wait_closed()
+        self._servers = []
 
-    async def _healthz(self, _: web.Request) -> web.Response:
+    def _healthz(self) -> Response:
         problem = self.healthy()
-        return web.Response(status=200 if problem is None else 500, text=problem or "ok")
+        return Response(status=200 if problem is None else 500, text=problem or "ok")
 
-    async def _readyz(self, _: web.Request) -> web.Response:
+    def _readyz(self) -> Response:
         problem = self.ready()
-        return web.Response(status=200 if problem is None else 503, text=problem or "ok")
+        return Response(status=200 if problem is None else 503, text=problem or "ok")
 
-    async def _metrics(self, _: web.Request) -> web.Response:
+    def _metrics(self) -> Response:
         body = generate_latest(self.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
