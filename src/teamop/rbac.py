@@ -61,6 +61,8 @@ MANAGER_RULES: tuple[Rule, ...] = (
          "Roles and RoleBindings of the session launchers (Connect, Workbench) and Flightdeck"),
     Rule("k8s.keycloak.org", ("keycloaks",), OWN,
          "Keycloak for a Site with keycloak.enabled (whether its CRD is installed is asked by discovery)"),
+    Rule("traefik.io", ("middlewares",), OWN,
+         "Traefik Middlewares the products' Ingresses name (made when their CRD is served, asked by discovery)"),
     # Held only so that the launcher Roles it creates may grant them (see the module docstring); the operator
     # itself only lists and watches pods, for product readiness:
     Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods watched for status"),

@@ -22,7 +22,7 @@ import contextlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,8 +156,10 @@ def policy_triples(rules: list[dict[str, Any]]) -> set[tuple[str, str, str]]:
 
 
 async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
-    controlplane: ControlPlane, namespace: str, operator_client: Client, postgres: PostgresServer
+    controlplane: ControlPlane, thirdparty_crds: Callable[..., Awaitable[None]], namespace: str,
+    operator_client: Client, postgres: PostgresServer
 ) -> None:
+    await thirdparty_crds("middlewares")  # Traefik's: the products' Middlewares are made too
     name = f"r{uuid.uuid4().hex[:6]}"
     apply(controlplane, *go_operator_secrets(name, namespace, postgres))
     site = sample_site(name, namespace)
@@ -199,7 +201,8 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
             ("apps", "deployments", "create"), ("apps", "statefulsets", "create"), ("", "secrets", "get"),
             ("rbac.authorization.k8s.io", "roles", "create"), ("rbac.authorization.k8s.io", "rolebindings", "create"),
             ("events.k8s.io", "events", "create"), ("coordination.k8s.io", "leases", "update"),
-            ("networking.k8s.io", "networkpolicies", "create"), ("policy", "poddisruptionbudgets", "create")} <= used
+            ("networking.k8s.io", "networkpolicies", "create"), ("policy", "poddisruptionbudgets", "create"),
+            ("traefik.io", "middlewares", "create"), ("traefik.io", "middlewares", "watch")} <= used
 
     # Nothing more is granted: every declared permission was used, or is held to be granted to a product's Role,
     # or belongs to a path this Site does not take (said why in NOT_EXERCISED).

@@ -183,7 +183,8 @@ def test_add_env_is_in_the_server_environment() -> None:
 def test_the_ingress_routes_the_url_to_the_http_port_with_the_sites_class_and_annotations() -> None:
     rendered = render({**minimal_connect(), "ingressClass": "nginx", "ingressAnnotations": {"a": "b"}})
     ingress = rendered.get("Ingress", "test-connect")
-    assert ingress["metadata"]["annotations"] == {"a": "b"}
+    assert ingress["metadata"]["annotations"] == {
+        "a": "b", "traefik.ingress.kubernetes.io/router.middlewares": "posit-team-test-connect-forward@kubernetescrd"}
     assert ingress["spec"]["ingressClassName"] == "nginx"
     rule = ingress["spec"]["rules"][0]
     assert rule["host"] == "connect.example.test"

@@ -142,6 +142,17 @@
   - patch
   - delete
 - apiGroups:
+  - traefik.io
+  resources:
+  - middlewares
+  verbs:
+  - get
+  - list
+  - watch
+  - create
+  - patch
+  - delete
+- apiGroups:
   - ''
   resources:
   - pods

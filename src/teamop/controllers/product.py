@@ -48,15 +48,17 @@ from teamop.products.context import RenderContext
 from teamop.products.naming import INSTANCE_LABEL, child_name
 from teamop.products.refusals import invalid_spec_message
 from teamop.products.rendered import Rendered
+from teamop.products.traefik import MIDDLEWARE, MIDDLEWARE_CRD
 from teamop.products.workbench.placeholders import MissingSecretValue
 from teamop.runtime.cachetransform import status_only
 from teamop.runtime.conditions import Conditions
-from teamop.runtime.controller import ControllerBuilder
+from teamop.runtime.controller import Controller, ControllerBuilder
 from teamop.runtime.errors import Invalid
 from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import OwnershipConflict
 from teamop.runtime.reconcile import Request, Result
+from teamop.runtime.served import served_kinds
 from teamop.runtime.store import Obj
 
 log = structlog.get_logger(__name__)
@@ -77,6 +79,7 @@ class Inputs:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
     values: Mapping[str, str] = field(default_factory=dict, repr=False)
     key_sources: str | None = None  # the Event text when keys are taken into `-generated` now (no values)
+    traefik: bool = False  # Traefik's Middleware kind is served (only asked for products with middlewares)
 
 
 class ProductReconciler:
@@ -87,6 +90,7 @@ class ProductReconciler:
         self.secrets = secret_reader(manager)
         self.client = manager.client
         self.operator_image = operator_image
+        self.controller: Controller | None = None  # set by setup_product: Middlewares are watched once served
 
     async def reconcile(self, request: Request) -> Result | None:
         obj = self.cache.get(self.kind.gvk, request.name, request.namespace)
@@ -110,8 +114,13 @@ class ProductReconciler:
         desired = [*([inputs.generated] if inputs.generated else []), *objects]
         # The Go operator's key Secret is read, never deleted, even when it names the product as its controller.
         predecessor = (SECRET, request.namespace, predecessor_secret_name(request.name, self.kind.component))
+        owned = OWNED_KINDS
+        if inputs.traefik:
+            owned = (*OWNED_KINDS, MIDDLEWARE)
+            if self.controller is not None:
+                await self.controller.add_owned(MIDDLEWARE, label_selector=self.manager.managed_by.selector)
         try:
-            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=OWNED_KINDS,
+            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned,
                                                                 keep=[predecessor])
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
@@ -143,9 +152,10 @@ class ProductReconciler:
             database, database_problem = await self._database(obj, spec)
             if database_problem:
                 problems.append(database_problem)
+        traefik = self.kind.middlewares and await served_kinds(self.manager).served(MIDDLEWARE)
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
-                                 database=database, operator_image=self.operator_image)
-        return Inputs(context, resolved.generated, problems, resolved.values, resolved.note)
+                                 database=database, operator_image=self.operator_image, traefik_middlewares=traefik)
+        return Inputs(context, resolved.generated, problems, resolved.values, resolved.note, traefik=traefik)
 
     async def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
@@ -215,6 +225,8 @@ class ProductReconciler:
             conditions.set("RenderWarnings", True, "SpecPartlyIgnored", "; ".join(rendered.warnings))
         else:
             conditions.remove("RenderWarnings")
+        if self.kind.middlewares:
+            set_traefik_condition(conditions, inputs.traefik)
         image = _first_image(desired_workload)
         status: dict[str, Any] = {
             "conditions": conditions.items,
@@ -265,6 +277,16 @@ class ProductReconciler:
         return None
 
 
+def set_traefik_condition(conditions: Conditions, served: bool) -> None:
+    """`TraefikMiddlewares`: whether the Middlewares the Ingress names could be made (their CRD is served)."""
+    if served:
+        conditions.set("TraefikMiddlewares", True, "MiddlewaresCreated", "")
+    else:
+        conditions.set("TraefikMiddlewares", False, "CRDNotInstalled",
+                       f"the CRD {MIDDLEWARE_CRD} is not installed: the Ingress names Traefik Middlewares that "
+                       "were not created")
+
+
 def _first_image(workload: Mapping[str, Any] | None) -> str | None:
     containers = (((workload or {}).get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or []
     return containers[0].get("image") if containers else None
@@ -298,7 +320,7 @@ def setup_product(manager: Manager, kind: ProductKind, *, operator_image: str,
     builder = ControllerBuilder(manager).named(kind.component).for_(kind.gvk)
     for gvk in (*OWNED_KINDS, *extra_owned):
         builder = builder.owns(gvk)
-    (
+    reconciler.controller = (
         builder.watches(POD, product_of_pod, label_selector=manager.managed_by.selector)
         .with_options(max_concurrent_reconciles=max_concurrent_reconciles)
         .complete(reconciler)

@@ -21,8 +21,10 @@ def _no_secrets(spec: Any) -> list[SecretNeed]:
 
 
 PRODUCT_KINDS: tuple[ProductKind, ...] = (
-    ProductKind(CONNECT, "connect", Connect, connect.render, connect.secret_needs, has_database=True),
-    ProductKind(WORKBENCH, "workbench", Workbench, workbench.render, workbench.secret_needs, has_database=True),
+    ProductKind(CONNECT, "connect", Connect, connect.render, connect.secret_needs, has_database=True,
+                middlewares=True),
+    ProductKind(WORKBENCH, "workbench", Workbench, workbench.render, workbench.secret_needs, has_database=True,
+                middlewares=True),
     ProductKind(PACKAGE_MANAGER, "packagemanager", PackageManager, packagemanager.render,
                 packagemanager.secret_needs, has_database=True),
     ProductKind(CHRONICLE, "chronicle", Chronicle, chronicle.render, chronicle.secret_needs, workload=STATEFUL_SET),

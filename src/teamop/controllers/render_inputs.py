@@ -35,6 +35,7 @@ class ProductKind:
     has_database: bool = False
     workload: GVK = DEPLOYMENT
     chronicle_api_key: str | None = None
+    middlewares: bool = False  # its Ingress goes through Traefik Middlewares of its own
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def render_context(
     secrets: Mapping[str, SecretKeyRef],
     database: DatabaseAddress | None,
     operator_image: str,
+    traefik_middlewares: bool = False,
 ) -> RenderContext:
     """What the renderer is told besides the spec. `secrets` holds every resolved key (logical key → where it
     lives); `database` is the server of the product's database (None: no database can be configured). The
@@ -107,7 +109,8 @@ def render_context(
                                  sslmode=configured_sslmode or database.sslmode or "prefer", password=secrets[key],
                                  schemas=product_schemas(kind.component, config))
     return RenderContext(site=site, namespace=namespace, secrets=secrets, database=target,
-                         chronicle=chronicle_agent(site, namespace, spec), operator_image=operator_image)
+                         chronicle=chronicle_agent(site, namespace, spec), operator_image=operator_image,
+                         traefik_middlewares=traefik_middlewares)
 
 
 def with_secret_values(rendered: Rendered, values: Mapping[str, str]) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ from teamop.products.naming import database_identifier
 from teamop.products.refusals import invalid_spec_message
 from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_sections, product_host, render_site
 from teamop.products.site.keycloak import KEYCLOAK_USER_KEY, aws_login
-from teamop.products.traefik import MIDDLEWARE
+from teamop.products.traefik import MIDDLEWARE, MIDDLEWARE_CRD
 from teamop.runtime.conditions import Conditions
 from teamop.runtime.controller import ControllerBuilder
 from teamop.runtime.errors import Invalid, NotFound
@@ -116,6 +116,7 @@ class SiteReconciler:
             conditions.set(notice.condition, notice.status, notice.reason, notice.message)
             if notice.warning:
                 self.manager.events.record(obj, "Warning", notice.reason, notice.message)
+        await self._traefik_condition(conditions, site)
         for stale in ("StorageReady", "KeycloakReady", "ChronicleAgents", "AuthConfigured"):
             if stale not in {n.condition for n in rendered.notices}:
                 conditions.remove(stale)
@@ -189,6 +190,20 @@ class SiteReconciler:
             if address:
                 return DatabaseServer(*address, str(config.get("sslMode") or "prefer"))
         return None
+
+    async def _traefik_condition(self, conditions: Conditions, site: Site) -> None:
+        """`TraefikMiddlewares`, while a product routes through Middlewares of its own: whether they could be made."""
+        routed: list[str] = [s for s in ("connect", "workbench") if s in enabled_sections(site.spec)]
+        if site.spec.keycloak and site.spec.keycloak.enabled:
+            routed.append("keycloak")
+        if not routed:
+            conditions.remove("TraefikMiddlewares")
+        elif await served_kinds(self.manager).served(MIDDLEWARE):
+            conditions.set("TraefikMiddlewares", True, "MiddlewaresCreated", f"for {', '.join(routed)}")
+        else:
+            conditions.set("TraefikMiddlewares", False, "CRDNotInstalled",
+                           f"the CRD {MIDDLEWARE_CRD} is not installed: the Ingresses of {', '.join(routed)} name "
+                           "Traefik Middlewares that were not created")
 
     # --- cluster-scoped objects ------------------------------------------------------------------------------
     async def _ensure_cluster_objects(self, obj: Obj, desired: list[dict[str, Any]]) -> list[str]:

@@ -41,6 +41,7 @@ from teamop.products.objects import (
 from teamop.products.rendered import Rendered
 from teamop.products.sidecar import API_KEY_SECRET_KEYS, chronicle_agent_container
 from teamop.products.storage import additional_claims, additional_volume_parts, claim_volume, data_claim
+from teamop.products.traefik import ingress_annotations, product_forward_middleware
 from teamop.products.workload import (
     ContainerPort,
     HttpProbe,
@@ -293,7 +294,10 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
         deployment(workload, replicas),
         pod_disruption_budget(site, namespace, COMPONENT, replicas),
     )
+    middlewares = [product_forward_middleware(site, namespace, COMPONENT)]
+    if context.traefik_middlewares:
+        rendered.add(*middlewares)
     if spec.url:
         rendered.add(ingress(site, namespace, COMPONENT, spec.url, ingress_class=spec.ingress_class,
-                             annotations=spec.ingress_annotations))
+                             annotations=ingress_annotations(namespace, middlewares, spec.ingress_annotations)))
     return rendered

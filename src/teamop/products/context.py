@@ -62,6 +62,9 @@ class RenderContext:
     database: DatabaseTarget | None = None
     chronicle: ChronicleAgent | None = None
     operator_image: str = "ghcr.io/posit-dev/teamop:latest"
+    # Whether Traefik's Middleware kind is served: the product's Middlewares are rendered only then (its Ingress
+    # names them either way, as the reference's does).
+    traefik_middlewares: bool = False
 
     def secret(self, key: str) -> SecretKeyRef:
         try:

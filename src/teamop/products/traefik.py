@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from teamop.products.naming import child_name, component_labels
 from teamop.runtime.kinds import GVK
 
 MIDDLEWARE = GVK("traefik.io", "v1alpha1", "Middleware")
@@ -50,11 +51,39 @@ def middlewares_annotation(namespace: str, names: Sequence[str]) -> dict[str, st
     return {MIDDLEWARES_ANNOTATION: ",".join(middleware_reference(namespace, name) for name in names)}
 
 
-def with_middlewares(annotations: Mapping[str, str], user_annotations: Mapping[str, str]) -> dict[str, str]:
+def with_middlewares(annotations: Mapping[str, str], user_annotations: Mapping[str, str] | None) -> dict[str, str]:
     """`annotations` (teamop's, with the middlewares annotation) overlaid with the user's `ingressAnnotations`; a
     user's own middlewares annotation comes first, then teamop's, as the reference joins them."""
+    user_annotations = user_annotations or {}
     merged = {**annotations, **user_annotations}
     ours, theirs = annotations.get(MIDDLEWARES_ANNOTATION), user_annotations.get(MIDDLEWARES_ANNOTATION)
     if ours and theirs:
         merged[MIDDLEWARES_ANNOTATION] = f"{theirs},{ours}"
     return merged
+
+
+def ingress_annotations(namespace: str, middlewares: Sequence[Mapping[str, Any]],
+                        user_annotations: Mapping[str, str] | None) -> dict[str, str]:
+    """A product Ingress's annotations: routed through `middlewares` (in order), then the user's."""
+    names = [m["metadata"]["name"] for m in middlewares]
+    return with_middlewares(middlewares_annotation(namespace, names), user_annotations)
+
+
+def product_forward_middleware(site: str, namespace: str, component: str) -> dict[str, Any]:
+    """`<site>-<component>-forward`, labelled as the product's other objects."""
+    name = child_name(site, component)
+    return forward_middleware(forward_middleware_name(name), namespace, component_labels(site, component))
+
+
+def workbench_middlewares(site: str, namespace: str, component: str, *, url: str | None,
+                          parent_url: str | None) -> list[dict[str, Any]]:
+    """Workbench's three, in the order its Ingress names them: forward; `-csp`, letting `parent_url` frame it;
+    `-headers`, whose `X-Rstudio-Request` keeps Workbench from putting port 443 into its OIDC redirect URI."""
+    name, labels = child_name(site, component), component_labels(site, component)
+    return [
+        product_forward_middleware(site, namespace, component),
+        middleware(f"{name}-csp", namespace, labels,
+                   {"contentSecurityPolicy": f"frame-ancestors {parent_url or ''} 'self';"}),
+        middleware(f"{name}-headers", namespace, labels,
+                   {"customRequestHeaders": {"X-Rstudio-Request": f"https://{url or ''}"}}),
+    ]

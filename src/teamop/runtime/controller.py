@@ -206,6 +206,26 @@ class Controller:
             informer.add_handler(handler)
             self._handlers.append((informer, handler))
 
+    async def add_owned(self, gvk: GVK, *, label_selector: str | None = None) -> None:
+        """Watch `gvk` as a child kind from now on, as `ControllerBuilder.owns` would have from the start: for a
+        kind served only later (a CRD installed after the controller started). Once per kind; the informer starts
+        at once when the cache runs."""
+        if gvk in self.owned_kinds:
+            return
+        primary_info = await self.cache.client.kinds.resolve(self.primary)
+        info = await self.cache.client.kinds.resolve(gvk)
+        if gvk in self.owned_kinds:  # registered by a caller that was waiting meanwhile
+            return
+        self.sources.append(Source(gvk, None, (), label_selector, owned=True))
+        informer = self.cache.get_informer(gvk, namespace=self.namespaces if info.namespaced else None,
+                                           label_selector=label_selector)
+        mapper = owner_mapper(self.primary, owner_namespaced=primary_info.namespaced)
+        if label_selector is not None and informer.label_selector != label_selector:
+            mapper = _only_matching(parse_selector(label_selector), mapper)
+        handler = _Enqueuer(self.queue, mapper, ())
+        informer.add_handler(handler)
+        self._handlers.append((informer, handler))
+
     def enqueue(self, request: Request) -> None:
         self.queue.add(request)
 

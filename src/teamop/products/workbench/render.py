@@ -21,6 +21,7 @@ from teamop.products.workbench.server import (
     replicas,
     server_deployment,
     server_ingress,
+    server_middlewares,
     server_service,
 )
 from teamop.products.workbench.volumes import Claims, KeyRefs, ServerMounts, server_parts
@@ -74,6 +75,8 @@ def render(spec: WorkbenchSpec, context: RenderContext) -> WorkbenchRendered:
         server_ingress(spec, site, namespace),
         pod_disruption_budget(site, namespace, COMPONENT, replicas(spec)),
     )
+    if context.traefik_middlewares:
+        rendered.add(*server_middlewares(spec, site, namespace))
     return rendered
 
 

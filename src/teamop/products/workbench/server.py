@@ -11,6 +11,7 @@ from teamop.products import images
 from teamop.products.context import RenderContext
 from teamop.products.objects import ServicePort, ingress, service, sticky_cookie_annotations
 from teamop.products.sidecar import chronicle_agent_container
+from teamop.products.traefik import ingress_annotations, workbench_middlewares
 from teamop.products.workbench import names, secrets
 from teamop.products.workbench.names import COMPONENT
 from teamop.products.workbench.volumes import CHRONICLE_LOGS_PATH, CHRONICLE_LOGS_VOLUME
@@ -101,6 +102,10 @@ def server_service(site: str, namespace: str) -> dict[str, Any]:
                    annotations=sticky_cookie_annotations(names.server(site)))
 
 
+def server_middlewares(spec: WorkbenchSpec, site: str, namespace: str) -> list[dict[str, Any]]:
+    return workbench_middlewares(site, namespace, COMPONENT, url=spec.url, parent_url=spec.parent_url)
+
+
 def server_ingress(spec: WorkbenchSpec, site: str, namespace: str) -> dict[str, Any] | None:
     if not spec.url:
         return None
@@ -110,5 +115,6 @@ def server_ingress(spec: WorkbenchSpec, site: str, namespace: str) -> dict[str, 
         COMPONENT,
         spec.url,
         ingress_class=spec.ingress_class,
-        annotations=spec.ingress_annotations,
+        annotations=ingress_annotations(namespace, server_middlewares(spec, site, namespace),
+                                        spec.ingress_annotations),
     )
