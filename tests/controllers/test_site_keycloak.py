@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sites import apply, get, go_operator_secrets, sample_site, secret
+from sites import apply, condition, get, go_operator_secrets, sample_site, secret
 
 from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
@@ -140,6 +140,23 @@ async def test_keycloak_reads_its_role_from_the_site_secret_when_it_has_keycloak
     db = (await keycloak_of(controlplane, name, namespace))["spec"]["db"]
     assert db["usernameSecret"] == {"name": name, "key": "keycloak-db-user"}
     assert db["passwordSecret"] == {"name": name, "key": "keycloak-db-password"}
+
+
+async def test_without_the_traefik_crd_keycloak_runs_and_the_site_names_the_missing_crd(
+    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    await thirdparty_crds("keycloaks")
+    await start(controlplane, namespace, name, operator, postgres)
+
+    spec = (await keycloak_of(controlplane, name, namespace))["spec"]
+    assert spec["ingress"]["annotations"] == {
+        "traefik.ingress.kubernetes.io/router.middlewares": f"{namespace}-{name}-keycloak-forward@kubernetescrd"}
+    missing = await until(lambda: condition(get(controlplane, "site", name, namespace), "TraefikMiddlewares") or None,
+                          timeout=60, what="the Site's TraefikMiddlewares condition")
+    assert (missing["status"], missing["reason"]) == ("False", "CRDNotInstalled")
+    assert "middlewares.traefik.io" in missing["message"]
+    assert "keycloak" in missing["message"]
 
 
 async def test_with_aws_secrets_keycloaks_login_is_synced_by_the_csi_driver_and_its_database_follows(
