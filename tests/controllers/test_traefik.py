@@ -138,3 +138,18 @@ async def test_without_traefiks_crd_the_site_is_ready_and_says_which_crd_is_miss
     ingress = get(controlplane, "ingress", f"{name}-connect", namespace) or {}
     assert ingress["metadata"]["annotations"][MIDDLEWARES_ANNOTATION] == (
         f"{namespace}-{name}-connect-forward@kubernetescrd")
+
+
+async def test_a_middleware_changed_by_hand_is_put_back(
+    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    await thirdparty_crds("middlewares")
+    site = await converge(controlplane, namespace, name, operator, postgres)
+
+    controlplane.kubectl("patch", "middlewares.traefik.io", f"{name}-workbench-csp", "-n", namespace, "--type=merge",
+                         "-p", '{"spec": {"headers": {"contentSecurityPolicy": "frame-ancestors *;"}}}')
+
+    want = f"frame-ancestors {site['spec']['domain']} 'self';"
+    await until(lambda: middlewares(controlplane, namespace)[f"{name}-workbench-csp"]["spec"]["headers"]
+                .get("contentSecurityPolicy") == want, timeout=60, what="the CSP Middleware put back")

@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from cases import CONNECT_KEYS, context, reference_spec
+
+from teamop.api.v1beta1 import ConnectSpec
+from teamop.products import connect
 from teamop.products.traefik import forward_middleware, middlewares_annotation, with_middlewares
 
 LABELS = {"app.kubernetes.io/name": "connect"}
@@ -39,3 +45,16 @@ def test_a_users_middlewares_come_before_the_operators() -> None:
         "traefik.ingress.kubernetes.io/router.middlewares": "ns-auth@kubernetescrd,ns-s-connect-forward@kubernetescrd",
         "x": "y",
     }
+
+
+def test_the_references_connect_gets_its_forward_middleware_only_when_traefiks_crd_is_served() -> None:
+    spec = ConnectSpec.model_validate(reference_spec("Connect"))
+    served = connect.render(spec, dataclasses.replace(context("connect", *CONNECT_KEYS), traefik_middlewares=True))
+    assert served.of_kind("Middleware") == [{
+        "apiVersion": "traefik.io/v1alpha1", "kind": "Middleware",
+        "metadata": {"name": "test-connect-forward", "namespace": "posit-team", "labels": {
+            "app.kubernetes.io/instance": "test-connect", "app.kubernetes.io/managed-by": "team-operator",
+            "app.kubernetes.io/name": "connect", "posit.team/component": "connect", "posit.team/site": "test"}},
+        "spec": {"headers": {"customRequestHeaders": {"X-Forwarded-Port": "443", "X-Forwarded-Proto": "https"}}},
+    }]
+    assert connect.render(spec, context("connect", *CONNECT_KEYS)).of_kind("Middleware") == []
