@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from teamop.runtime import metrics, resync
+from teamop.runtime import heldback, metrics, resync
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.informer import EventHandler, Scope
 from teamop.runtime.kinds import GVK
@@ -91,12 +91,15 @@ def _only_matching(selector: Selector, mapper: Mapper) -> Mapper:
 
 
 class _Enqueuer(EventHandler):
-    """Turns one informer's events into work-queue keys."""
+    """Turns one informer's events into work-queue keys; `urgent` for the primary kind's own events (a new or
+    changed object goes ahead of keys that its children's changes woke)."""
 
-    def __init__(self, queue: WorkQueue[Request], mapper: Mapper, predicates: Sequence[Predicate]) -> None:
+    def __init__(self, queue: WorkQueue[Request], mapper: Mapper, predicates: Sequence[Predicate], *,
+                 urgent: bool = False) -> None:
         self.queue = queue
         self.mapper = mapper
         self.predicates = predicates
+        self.urgent = urgent
 
     def on_add(self, obj: Obj) -> None:
         if allows_create(self.predicates, obj):
@@ -107,7 +110,7 @@ class _Enqueuer(EventHandler):
             # Both: an update may move an object from one owner to another.
             requests = {*self.mapper(old), *self.mapper(new)}
             for request in requests:
-                self.queue.add(request)
+                self.queue.add(request, urgent=self.urgent)
 
     def on_delete(self, obj: Obj) -> None:
         if allows_delete(self.predicates, obj):
@@ -115,7 +118,7 @@ class _Enqueuer(EventHandler):
 
     def _enqueue(self, obj: Obj) -> None:
         for request in self.mapper(obj):
-            self.queue.add(request)
+            self.queue.add(request, urgent=self.urgent)
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,8 @@ class Controller:
                 mapper = source.mapper or _own_key
             if source.label_selector is not None and informer.label_selector != source.label_selector:
                 mapper = _only_matching(parse_selector(source.label_selector), mapper)
-            handler = _Enqueuer(self.queue, mapper, source.predicates)
+            primary = source.mapper is None and not source.owned
+            handler = _Enqueuer(self.queue, mapper, source.predicates, urgent=primary)
             informer.add_handler(handler)
             self._handlers.append((informer, handler))
 
@@ -348,8 +352,9 @@ class Controller:
         ):
             deadline = asyncio.timeout(timeout)
             try:
-                async with deadline:
-                    result = await self.reconciler.reconcile(request)
+                with heldback.collecting() as held:
+                    async with deadline:
+                        result = await self.reconciler.reconcile(request)
             except asyncio.CancelledError:
                 if not _being_cancelled():
                     self._failed(request, started, "the reconciler raised CancelledError", None)
@@ -361,8 +366,13 @@ class Controller:
                     self._failed(request, started, f"{type(error).__name__}: {error}", error)
                 self.queue.add_rate_limited(request)
                 return
-        self._reconcile_time.observe(time.monotonic() - started)
-        self._requeue(request, result)
+        seconds = time.monotonic() - started
+        self._reconcile_time.observe(seconds)
+        outcome = self._requeue(request, result)
+        if held.seconds is not None:  # a status write was held back: come back for it (see `heldback`)
+            self.queue.add_after(request, held.seconds)
+        self._log.debug("reconciled", namespace=request.namespace, name=request.name, seconds=round(seconds, 3),
+                        outcome=outcome)
 
     def _failed(self, request: Request, started: float, reason: str, error: BaseException | None) -> None:
         self._reconcile_time.observe(time.monotonic() - started)
@@ -373,7 +383,7 @@ class Controller:
             retries=self.queue.num_requeues(request), error=reason, exc_info=error,
         )
 
-    def _requeue(self, request: Request, result: Result | None) -> None:
+    def _requeue(self, request: Request, result: Result | None) -> str:
         if result is not None and result.requeue_after is not None and result.requeue_after > 0:
             self.queue.forget(request)
             self.queue.add_after(request, result.requeue_after)
@@ -385,6 +395,7 @@ class Controller:
             self.queue.forget(request)
             outcome = "success"
         metrics.reconcile_total.labels(self.name, outcome).inc()
+        return outcome
 
 
 def _being_cancelled() -> bool:

@@ -42,6 +42,7 @@ from teamop.runtime.status import StatusWriter
 log = structlog.get_logger(__name__)
 
 _SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+STATUS_COALESCE_SECONDS = 2.0
 
 
 class LeadershipLost(RuntimeError):
@@ -79,12 +80,14 @@ class Manager:
         resync_period: float | None = resync.DEFAULT_PERIOD,
         max_worker_crashes: int = 5,
         crash_window: float = 600.0,
+        status_coalesce_seconds: float = STATUS_COALESCE_SECONDS,
     ) -> None:
         """`take_over_field_managers`: field managers whose Update entries on the objects we apply, and on the
         status we write, are taken over (see `takeover`); default: our own manager's name, the name a previous
         operator writing under it used. `reconcile_timeout`: the default of every controller's (None: none).
         `resync_period`: how often each controller reconciles every object with every write made (`resync`; None
-        or 0: never), unless the controller sets its own."""
+        or 0: never), unless the controller sets its own. `status_coalesce_seconds`: how often at most a status
+        that is not ready yet is written per object while it converges (see `status`; 0: at every change)."""
         self.resync_period = resync_period or None
         self.client = client
         take_over = (client.field_manager,) if take_over_field_managers is None else tuple(take_over_field_managers)
@@ -95,7 +98,7 @@ class Manager:
             client, CacheReader(self.cache, namespaces=namespaces, label_selector=self.managed_by.selector),
             managed_by=self.managed_by, max_parallel=max_parallel_applies, take_over_managers=take_over,
         )
-        self.status = StatusWriter(client, take_over_managers=take_over)
+        self.status = StatusWriter(client, take_over_managers=take_over, coalesce_seconds=status_coalesce_seconds)
         self.events = EventRecorder(client, controller=self.managed_by.value)
         self.controllers: list[Controller] = []
         self.grace_period = grace_period

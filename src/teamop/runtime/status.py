@@ -7,16 +7,23 @@ fields we stop setting are removed as well.
 Status fields a previous operator wrote with Update (`take_over_managers`, see `takeover`) are first taken over,
 once per object, so that this write removes those we do not set (the predecessor's entries count as a difference).
 In a reconcile a periodic resync started (`resync.forced()`), the status is written whatever the comparison says.
+
+With `coalesce_seconds`, a status that says its object is not ready yet (`ready` not true) is written at most once
+in that many seconds per object while a controller reconciles it: a write within the window is held back
+(`heldback`) and the controller comes back for it when the window ends. A first status, a ready one and a forced
+one are written at once, so what a user waits for is never delayed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import time
+from collections import OrderedDict
+from collections.abc import Collection, Hashable, Mapping
 from typing import Any
 
 import structlog
 
-from teamop.runtime import resync
+from teamop.runtime import heldback, resync
 from teamop.runtime.client import Client
 from teamop.runtime.converged import why_apply
 from teamop.runtime.kinds import gvk_of
@@ -25,6 +32,8 @@ from teamop.runtime.takeover import has_fields_to_take_over, take_over
 from teamop.runtime.writememo import WriteMemo
 
 log = structlog.get_logger(__name__)
+
+_MAX_REMEMBERED_WRITES = 20000
 
 
 def status_differs(
@@ -37,12 +46,15 @@ def status_differs(
 
 class StatusWriter:
     def __init__(
-        self, client: Client, *, field_manager: str | None = None, take_over_managers: Collection[str] = ()
+        self, client: Client, *, field_manager: str | None = None, take_over_managers: Collection[str] = (),
+        coalesce_seconds: float = 0.0,
     ) -> None:
         self.client = client
         self.field_manager = field_manager or client.field_manager
         self.take_over_managers = tuple(take_over_managers)
+        self.coalesce_seconds = coalesce_seconds
         self._memo = WriteMemo()
+        self._written_at: OrderedDict[Hashable, float] = OrderedDict()
 
     async def update(self, obj: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
         """Make `obj`'s status `status` (`obj` as read from the cache). True when a write was made."""
@@ -50,6 +62,8 @@ class StatusWriter:
         key = (gvk_of(obj), metadata.get("namespace"), metadata["name"], "status")
         live = self._memo.current(key, obj) or obj
         if not status_differs(live, status, self.field_manager, self.take_over_managers) and not resync.forced():
+            return False
+        if self._held_back(key, status):
             return False
         taken: list[Mapping[str, Any]] = []
         if has_fields_to_take_over(live, self.take_over_managers, "status"):
@@ -63,5 +77,19 @@ class StatusWriter:
         }
         written = await self.client.apply(body, force=True, subresource="status")
         self._memo.remember(key, obj, written, passed=taken)
+        self._written_at[key] = time.monotonic()
+        self._written_at.move_to_end(key)
+        while len(self._written_at) > _MAX_REMEMBERED_WRITES:
+            self._written_at.popitem(last=False)
         log.debug("status written", object=describe(obj))
         return True
+
+    def _held_back(self, key: Hashable, status: Mapping[str, Any]) -> bool:
+        """Whether this not-ready status is held back: one of the object's was written within the window."""
+        if not self.coalesce_seconds or status.get("ready") is True or resync.forced():
+            return False
+        written_at = self._written_at.get(key)
+        if written_at is None:
+            return False
+        wait = written_at + self.coalesce_seconds - time.monotonic()
+        return wait > 0 and heldback.hold_back(wait)
