@@ -68,7 +68,6 @@ __all__ = ["OWNED_KINDS", "ProductKind", "ProductReconciler", "setup_product"]
 OWNED_KINDS: tuple[GVK, ...] = (SERVICE_ACCOUNT, SECRET, CONFIG_MAP, ROLE, ROLE_BINDING, PERSISTENT_VOLUME_CLAIM,
                                 POSTGRES_DATABASE, SERVICE, DEPLOYMENT, STATEFUL_SET, INGRESS, POD_DISRUPTION_BUDGET)
 CHRONICLE_PORT = 5252
-NOT_READY_RECHECK_SECONDS = 30.0
 INVALID_SPEC_RECHECK_SECONDS = 600.0
 
 
@@ -245,9 +244,9 @@ class ProductReconciler:
         if inputs.generated and "keySecretRef" in _status_fields(self.kind.model):
             status["keySecretRef"] = {"name": inputs.generated["metadata"]["name"], "namespace": namespace}
         await self.manager.status.update(obj, status)
-        # Workload and database changes bring us back through the watches; a pod stuck without an event on our
-        # objects (e.g. waiting for a node) is looked at again now and then.
-        return None if ready else Result(requeue_after=NOT_READY_RECHECK_SECONDS)
+        # No timer: every change that can make the product ready wakes it through a watch (its workload, its
+        # database, its pods: a pod waiting for a node changes when it is scheduled).
+        return None
 
     def _database_ready(self, namespace: str, name: str, inputs: Inputs) -> tuple[bool, str]:
         if inputs.context.database is None:
