@@ -9,6 +9,7 @@ The operator runs as its own process (`teamop run`); its requests are read from 
 (`rest_client_requests_total{method,code}`), its memory from /proc.
 
     python -m bench.e2e [--repeat 5] [--steady 60] [--sites 1,10,50]
+    python -m bench.e2e --scale [user:25:one,user:100:each,...] [--operator-arg=--max-concurrent-reconciles=4]
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from typing import Any
 
 import yaml
 
+from bench import scale
+from bench.operator_metrics import Metrics
+from bench.scale import DEFAULT_SCENARIOS
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.postgres import PostgresServer
 from teamop.testing.processes import free_port
@@ -48,7 +52,8 @@ class Rows(list[tuple[str, str]]):
 class Operator:
     """`teamop run` as a child process, with its metrics endpoint on a free port."""
 
-    def __init__(self, kubeconfig: Path, log_path: Path) -> None:
+    def __init__(self, kubeconfig: Path, log_path: Path, extra_args: list[str] | None = None) -> None:
+        self.extra_args = ["--max-concurrent-reconciles=4"] if extra_args is None else extra_args
         self.port = free_port()
         self.health_port = free_port()
         self.kubeconfig = kubeconfig
@@ -62,7 +67,7 @@ class Operator:
                  f"--metrics-bind-address=127.0.0.1:{self.port}",
                  f"--health-probe-bind-address=127.0.0.1:{self.health_port}",
                  "--log-format=json", f"--log-level={os.environ.get('TEAMOP_E2E_LOG_LEVEL', 'warning')}",
-                 "--max-concurrent-reconciles=4"],
+                 *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
@@ -103,6 +108,9 @@ class Operator:
             if method:
                 totals[method.group(1)] = totals.get(method.group(1), 0) + float(match.group(2))
         return totals
+
+    def metrics(self) -> Metrics:
+        return Metrics.parse(urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5).read().decode())
 
     def reconciles(self, controller: str) -> float:
         """Reconciles the controller finished so far (any result)."""
@@ -164,7 +172,15 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of steady state to count writes in")
     parser.add_argument("--sites", default="1,10,50")
+    parser.add_argument("--scale", nargs="?", const=DEFAULT_SCENARIOS, metavar="SHAPE:SITES:LAYOUT,...",
+                        help="instead: the many-Sites table (bench/scale.py); shape sample or user, layout one "
+                             f"(namespace) or each (Site its own); default {DEFAULT_SCENARIOS}")
+    parser.add_argument("--operator-arg", action="append", default=[],
+                        help="with --scale: a flag for teamop run (repeat; default: its own defaults)")
+    parser.add_argument("--no-delete", action="store_true", help="with --scale: leave out timing the deletion")
     args = parser.parse_args()
+    if args.scale:
+        return scale.main(args.scale, args.operator_arg, delete=not args.no_delete)
     rows = Rows()
 
     with ControlPlane(crd_paths=[ROOT / "config/crd/bases"]) as plane, PostgresServer() as server:

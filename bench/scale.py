@@ -1,0 +1,219 @@
+"""Many Sites at once (issue 22): the table of `python -m bench.e2e --scale`.
+
+Each scenario (shape, number of Sites, namespaces) runs on a control plane of its own (so that CPU seconds and
+memory are the scenario's alone), with one PostgreSQL server for all, and `teamop run` as its own process with its
+default settings:
+
+1. the Sites, their Secrets and namespaces are applied in one `kubectl apply`;
+2. a watch on Deployments and StatefulSets times when all of the Sites' workloads exist, and when all are
+   available; then every Site Ready, and the operator idle (no key queued, no reconcile running);
+3. requests per Site: the operator's own `rest_client_requests_total` from the apply until idle, divided by Sites;
+4. CPU seconds of every control-plane process and of the operator over the same span (`/proc/<pid>/stat`), and
+   the operator's peak resident memory (VmHWM);
+5. restart: the operator is stopped and started again with nothing changed; its writes are counted until it has
+   reconciled every Site and is idle again (a condition, not a fixed time);
+6. delete: every Site deleted at once, timed until no Site and no PostgresDatabase remains.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.operator_metrics import controller_summary
+from bench.process_usage import CpuMeter, rss_mb
+from bench.site_shapes import site_objects
+from bench.workload_watch import WorkloadWatch
+from teamop.testing.controlplane import ControlPlane
+from teamop.testing.postgres import PostgresServer
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKLOADS_PER_SITE = 5  # Connect, Workbench, Package Manager, Flightdeck Deployments; Chronicle's StatefulSet
+CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "provisioner")
+DEFAULT_SCENARIOS = "user:25:one,user:25:each,user:100:each,sample:25:one,sample:25:each,sample:100:each"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    shape: str
+    sites: int
+    layout: str  # "one": every Site in one namespace; "each": a namespace per Site
+    workers: int | None = None  # --max-concurrent-reconciles (None: the operator's default)
+
+    @classmethod
+    def parse(cls, text: str) -> Scenario:
+        """`shape:sites:layout[:workers]`, e.g. `user:25:one` or `user:25:one:4`."""
+        shape, sites, layout, *workers = text.split(":")
+        if layout not in ("one", "each"):
+            raise ValueError(f"{text}: the layout is one (namespace) or each (Site its own)")
+        return cls(shape, int(sites), layout, int(workers[0]) if workers else None)
+
+    @property
+    def label(self) -> str:
+        where = "one namespace" if self.layout == "one" else "a namespace each"
+        workers = f", {self.workers} workers" if self.workers else ""
+        return f"{self.sites} {self.shape} Sites, {where}{workers}"
+
+    def operator_args(self, common: list[str]) -> list[str]:
+        return [*common, *([f"--max-concurrent-reconciles={self.workers}"] if self.workers else [])]
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    created_s: float = float("nan")
+    available_s: float = float("nan")
+    ready_s: float = float("nan")
+    idle_s: float = float("nan")
+    requests_per_site: float = float("nan")
+    writes_per_site: float = float("nan")
+    restart_writes: int = -1
+    restart_requests: int = -1
+    restart_idle_s: float = float("nan")
+    peak_rss_mb: float = float("nan")
+    delete_s: float = float("nan")
+    cpu: dict[str, float] = field(default_factory=dict)
+    controllers: list[str] = field(default_factory=list)
+
+
+def wait_for(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+def _names(plane: ControlPlane, resource: str) -> list[tuple[str, str, bool]]:
+    items = json.loads(plane.kubectl("get", resource, "-A", "-o", "json").stdout)["items"]
+    return [(i["metadata"]["namespace"], i["metadata"]["name"], (i.get("status") or {}).get("ready") is True)
+            for i in items]
+
+
+def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operator_args: list[str],
+                 log_dir: Path, *, delete: bool = True) -> Outcome:
+    from bench.e2e import Operator  # bench.e2e dispatches here
+
+    outcome = Outcome(scenario)
+    names = [f"s{index}x{i}" for i in range(scenario.sites)]
+    namespaces = ([f"scale{index}"] * scenario.sites if scenario.layout == "one"
+                  else [f"scale{index}-{i}" for i in range(scenario.sites)])
+    items: list[dict[str, object]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+                                      for ns in dict.fromkeys(namespaces)]
+    for name, namespace in zip(names, namespaces, strict=True):
+        items.extend(site_objects(scenario.shape, name, namespace, server))
+    expected = WORKLOADS_PER_SITE * scenario.sites
+
+    with ControlPlane(crd_paths=[ROOT / "config/crd/bases"]) as plane:
+        operator = Operator(plane.kubeconfig, log_dir / f"operator-{index}.log",
+                            extra_args=scenario.operator_args(operator_args))
+        operator.start()
+        try:
+            operator.wait_synced()
+            pids = {name: server_process.pid for name, server_process in plane.servers.items()
+                    if server_process.pid and name in CONTROL_PLANE}
+            assert operator.process is not None
+            pids["teamop"] = operator.process.pid
+            watch = WorkloadWatch(plane.bin_dir / "kubectl", plane.kubeconfig).start()
+            try:
+                before = operator.metrics()
+                cpu = CpuMeter(pids).start()
+                started = time.monotonic()
+                plane.kubectl("apply", "--server-side", "-f", "-",
+                              input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}), timeout=600)
+                timeout = 120 + 6 * scenario.sites
+                wait_for("every workload created", lambda: watch.counts()[0] >= expected, timeout)
+                outcome.created_s = watch.last(available=False) - started
+                wait_for("every workload available", lambda: watch.counts()[1] >= expected, timeout)
+                outcome.available_s = watch.last(available=True) - started
+                wanted = set(zip(namespaces, names, strict=True))
+                wait_for("every Site Ready", lambda: wanted <= {(ns, n) for ns, n, ready in _names(plane, "sites")
+                                                                if ready}, timeout, interval=0.5)
+                outcome.ready_s = time.monotonic() - started
+                wait_for("the operator idle", lambda: operator.metrics().idle(), timeout)
+                outcome.idle_s = time.monotonic() - started
+                outcome.cpu = cpu.stop()
+                after = operator.metrics()
+                total, writes = (a - b for a, b in zip(after.requests(), before.requests(), strict=True))
+                outcome.requests_per_site = total / scenario.sites
+                outcome.writes_per_site = writes / scenario.sites
+                outcome.peak_rss_mb = rss_mb(operator.process.pid, peak=True)
+                outcome.controllers = controller_summary(before, after)
+            finally:
+                watch.stop()
+            operator.stop()
+            operator.start()
+            restarted = time.monotonic()
+            before = operator.metrics()
+            wait_for("every Site reconciled after the restart",
+                     lambda: operator.metrics().sum("controller_runtime_reconcile_total", controller="site")
+                     >= scenario.sites and operator.metrics().idle(), 300)
+            outcome.restart_idle_s = time.monotonic() - restarted
+            total, writes = (a - b for a, b in zip(operator.metrics().requests(), before.requests(), strict=True))
+            outcome.restart_requests, outcome.restart_writes = int(total), int(writes)
+            if not delete:
+                return outcome
+            started = time.monotonic()
+            plane.kubectl("delete", "sites", "--all", "-A", "--wait=false")
+            wait_for("every Site and database deleted",
+                     lambda: not _names(plane, "sites") and not _names(plane, "postgresdatabases"),
+                     300 + 3 * scenario.sites, interval=0.5)
+            outcome.delete_s = time.monotonic() - started
+        finally:
+            operator.stop()
+    return outcome
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    print(f"\nteamop, many Sites — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")
+    header = ("| scenario | all workloads created s | all available s | all Sites Ready s | requests / Site "
+              "| writes / Site | restart writes | peak RSS MB | delete all s |")
+    print(header)
+    print("|" + "---|" * header.count(" |"))
+    for o in outcomes:
+        print(f"| {o.scenario.label} | {o.created_s:.1f} | {o.available_s:.1f} | {o.ready_s:.1f} | "
+              f"{o.requests_per_site:.1f} | {o.writes_per_site:.1f} | {o.restart_writes} "
+              f"(of {o.restart_requests} requests, idle after {o.restart_idle_s:.1f} s) | {o.peak_rss_mb:.0f} | "
+              f"{o.delete_s:.1f} |")
+    print("\nCPU seconds from the apply until the operator was idle (the span's wall time in brackets):\n")
+    names = ["teamop", *CONTROL_PLANE]
+    print("| scenario | wall s | " + " | ".join(names) + " | all |")
+    print("|" + "---|" * (len(names) + 3))
+    for o in outcomes:
+        print(f"| {o.scenario.label} | {o.idle_s:.1f} | " + " | ".join(f"{o.cpu.get(n, float('nan')):.1f}"
+                                                                    for n in names)
+              + f" | {sum(o.cpu.values()):.1f} of {o.idle_s * (os.cpu_count() or 1):.0f} |")
+    print("\nThe operator's controllers over the same span:")
+    for o in outcomes:
+        print(f"\n{o.scenario.label}:")
+        for line in o.controllers:
+            print(f"  {line}")
+
+
+def main(scenarios: str, operator_args: list[str], *, delete: bool = True) -> int:
+    log_dir = Path(os.environ.get("TEAMOP_E2E_LOG_DIR", "/tmp/teamop-scale"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    with PostgresServer() as server:
+        for index, text in enumerate(s for s in scenarios.split(",") if s):
+            scenario = Scenario.parse(text)
+            print(f"{scenario.label} ...", flush=True)
+            outcome = run_scenario(scenario, index, server, operator_args, log_dir, delete=delete)
+            print(f"  created {outcome.created_s:.1f} s, available {outcome.available_s:.1f} s, Ready "
+                  f"{outcome.ready_s:.1f} s, {outcome.requests_per_site:.1f} requests/Site, restart writes "
+                  f"{outcome.restart_writes}, peak RSS {outcome.peak_rss_mb:.0f} MB, delete {outcome.delete_s:.1f} s",
+                  flush=True)
+            outcomes.append(outcome)
+    print_table(outcomes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(DEFAULT_SCENARIOS, []))
