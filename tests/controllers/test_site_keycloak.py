@@ -77,6 +77,34 @@ async def test_the_site_makes_keycloak_with_its_schema_service_account_and_ingre
     assert middleware["metadata"]["ownerReferences"][0]["kind"] == "Site"
 
 
+async def test_keycloaks_resource_and_middleware_deleted_by_hand_are_made_again(
+    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    await thirdparty_crds("keycloaks", "middlewares")
+    await start(controlplane, namespace, name, operator, postgres)
+    objects = [("keycloaks.k8s.keycloak.org", f"{name}-keycloak"),
+               ("middlewares.traefik.io", f"{name}-keycloak-forward")]
+
+    def uids() -> dict[str, str | None]:
+        found = {kind: get(controlplane, kind, object_name, namespace) for kind, object_name in objects}
+        return {kind: obj["metadata"]["uid"] if obj else None for kind, obj in found.items()}
+
+    def all_made() -> dict[str, str | None] | None:
+        now = uids()
+        return now if all(now.values()) else None
+
+    first = await until(all_made, timeout=120, what="Keycloak's resource and Middleware")
+
+    for kind, object_name in objects:
+        controlplane.kubectl("delete", kind, object_name, "-n", namespace, "--wait=false")
+
+    def made_again() -> bool:
+        return all(uid is not None and uid != first[kind] for kind, uid in uids().items())
+
+    await until(made_again, timeout=60, what="Keycloak's resource and Middleware made again")
+
+
 async def test_turning_keycloak_off_deletes_its_resource_middleware_and_service_account(
     controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
     postgres: PostgresServer,

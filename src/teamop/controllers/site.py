@@ -48,7 +48,7 @@ from teamop.products.site import PRODUCTS, DatabaseServer, SiteInputs, enabled_s
 from teamop.products.site.keycloak import KEYCLOAK_USER_KEY, aws_login
 from teamop.products.traefik import MIDDLEWARE, MIDDLEWARE_CRD
 from teamop.runtime.conditions import Conditions
-from teamop.runtime.controller import ControllerBuilder
+from teamop.runtime.controller import Controller, ControllerBuilder
 from teamop.runtime.errors import Invalid, NotFound
 from teamop.runtime.finalizers import add_finalizer, has_finalizer, is_being_deleted, remove_finalizer
 from teamop.runtime.kinds import GVK
@@ -78,6 +78,7 @@ class SiteReconciler:
         self.cache = manager.cache
         self.secrets = secret_reader(manager)
         self.client = manager.client
+        self.controller: Controller | None = None  # set by setup: Keycloak's kinds are watched once served
 
     async def reconcile(self, request: Request) -> Result | None:
         obj = self.cache.get(SITE, request.name, request.namespace)
@@ -177,10 +178,15 @@ class SiteReconciler:
 
     async def _served_keycloak_kinds(self) -> list[GVK]:
         """The kinds of Keycloak's objects the Site may own, whether Keycloak is enabled or not: a Site that turns
-        Keycloak off has its Keycloak resource, Middleware, SecretProviderClass and sync Deployment deleted."""
+        Keycloak off has its Keycloak resource, Middleware, SecretProviderClass and sync Deployment deleted. Each
+        is watched from the first time it is served, so that one deleted by hand is made again at once."""
         served = served_kinds(self.manager)
         optional = [gvk for gvk in (KEYCLOAK, MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
-        return [*optional, DEPLOYMENT] if KEYCLOAK in optional else optional
+        kinds = [*optional, DEPLOYMENT] if KEYCLOAK in optional else optional
+        if self.controller is not None:
+            for gvk in kinds:
+                await self.controller.add_owned(gvk, label_selector=self.manager.managed_by.selector)
+        return kinds
 
     def _database_in_use(self, obj: Obj) -> DatabaseServer | None:
         for gvk in (CONNECT, WORKBENCH, PACKAGE_MANAGER):
@@ -356,7 +362,7 @@ def setup(manager: Manager, *, max_concurrent_reconciles: int = 2) -> None:
     builder = ControllerBuilder(manager).named("site").for_(SITE)
     for gvk in OWNED_KINDS:
         builder = builder.owns(gvk)
-    (
+    reconciler.controller = (
         builder.watches(SECRET, sites_reading)
         .watches(PERSISTENT_VOLUME, site_of_volume, label_selector=manager.managed_by.selector)
         .with_options(max_concurrent_reconciles=max_concurrent_reconciles)
