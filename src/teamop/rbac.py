@@ -63,6 +63,9 @@ MANAGER_RULES: tuple[Rule, ...] = (
          "Keycloak for a Site with keycloak.enabled (whether its CRD is installed is asked by discovery)"),
     Rule("traefik.io", ("middlewares",), OWN,
          "Traefik Middlewares the products' Ingresses name (made when their CRD is served, asked by discovery)"),
+    Rule("secrets-store.csi.x-k8s.io", ("secretproviderclasses",), OWN,
+         "SecretProviderClasses of products whose secrets are in AWS Secrets Manager (secret.type aws; made when "
+         "the Secrets Store CSI driver's CRD is served, asked by discovery)"),
     # Held only so that the launcher Roles it creates may grant them (see the module docstring); the operator
     # itself only lists and watches pods, for product readiness:
     Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods watched for status"),

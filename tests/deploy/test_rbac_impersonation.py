@@ -159,16 +159,24 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
     controlplane: ControlPlane, thirdparty_crds: Callable[..., Awaitable[None]], namespace: str,
     operator_client: Client, postgres: PostgresServer
 ) -> None:
-    await thirdparty_crds("middlewares")  # Traefik's: the products' Middlewares are made too
+    await thirdparty_crds("middlewares", "secretproviderclasses")  # Traefik's Middlewares, the CSI driver's classes
     name = f"r{uuid.uuid4().hex[:6]}"
     apply(controlplane, *go_operator_secrets(name, namespace, postgres))
     site = sample_site(name, namespace)
     site["spec"]["networkTrust"] = 50  # NetworkPolicies too
     site["spec"]["connect"]["replicas"] = 2  # and a PodDisruptionBudget
-    apply(controlplane, site)
+    # and a Connect whose secrets are in AWS Secrets Manager: its SecretProviderClass
+    aws_site = {**sample_site(f"{name}a", namespace), "spec": {
+        "workloadSecret": site["spec"]["workloadSecret"],
+        "mainDatabaseCredentialSecret": site["spec"]["mainDatabaseCredentialSecret"],
+        "domain": f"{name}a.example.test", "secret": {"type": "aws", "vaultName": f"{name}a.sites.posit.team"},
+        "connect": {"auth": {"type": "password"}}}}
+    apply(controlplane, site, aws_site)
 
     async with running_operator(operator_client, namespace) as manager:
         await until(lambda: site_ready(controlplane, name, namespace), timeout=150, what="the Site to be Ready")
+        await until(lambda: get(controlplane, "secretproviderclass", f"{name}a-connect-secrets", namespace),
+                    timeout=60, what="the AWS Site's SecretProviderClass")
         roles = objects_in(controlplane, "roles", namespace)
         created = objects_in(controlplane, MANAGED_KINDS, namespace, "-l", MANAGED_BY)
 
@@ -178,7 +186,7 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
         await until(lambda: get(controlplane, "postgresdatabase", f"{name}-workbench", namespace) is None,
                     timeout=60, what="the Workbench's PostgresDatabase to be gone")
         # the whole Site deleted: the garbage collector deletes its children, the operator lets the databases go
-        controlplane.kubectl("delete", "site", name, "-n", namespace, "--wait=false")
+        controlplane.kubectl("delete", "site", name, f"{name}a", "-n", namespace, "--wait=false")
         await until(lambda: not objects_in(controlplane, "postgresdatabases", namespace), timeout=60,
                     what="every PostgresDatabase to be gone")
 
@@ -202,7 +210,9 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
             ("rbac.authorization.k8s.io", "roles", "create"), ("rbac.authorization.k8s.io", "rolebindings", "create"),
             ("events.k8s.io", "events", "create"), ("coordination.k8s.io", "leases", "update"),
             ("networking.k8s.io", "networkpolicies", "create"), ("policy", "poddisruptionbudgets", "create"),
-            ("traefik.io", "middlewares", "create"), ("traefik.io", "middlewares", "watch")} <= used
+            ("traefik.io", "middlewares", "create"), ("traefik.io", "middlewares", "watch"),
+            ("secrets-store.csi.x-k8s.io", "secretproviderclasses", "create"),
+            ("secrets-store.csi.x-k8s.io", "secretproviderclasses", "watch")} <= used
 
     # Nothing more is granted: every declared permission was used, or is held to be granted to a product's Role,
     # or belongs to a path this Site does not take (said why in NOT_EXERCISED).

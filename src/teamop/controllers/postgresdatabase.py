@@ -18,6 +18,7 @@ from teamop.controllers.secrets import (
     SecretProblem,
     admin_login,
     kubernetes_secret_name,
+    read_secret_name,
     secret_data,
     secret_reader,
 )
@@ -62,7 +63,7 @@ def referenced_secrets(obj: Obj) -> list[str]:
     spec = obj.get("spec") or {}
     names = {spec.get("secretVault")}
     for field in ("workloadSecret", "mainDbCredentialSecret"):
-        names.add((spec.get(field) or {}).get("vaultName"))
+        names.add(read_secret_name(spec.get(field)))
     return sorted(name for name in names if name)
 
 

@@ -35,8 +35,9 @@ from teamop.controllers.render_inputs import (
     site_secret_name,
     with_secret_values,
 )
-from teamop.controllers.secrets import SecretProblem, kubernetes_secret_name
+from teamop.controllers.secrets import SecretProblem, admin_secret_name
 from teamop.controllers.site import OWNER_ANNOTATION
+from teamop.products.aws_secrets import product_secrets
 from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
 from teamop.products.naming import database_identifier, generated_secret_name
@@ -131,7 +132,7 @@ def _site_database(spec: Any, database: DatabaseServer | None, notes: list[str],
         notes.append(f"{owner}: spec.workloadSecret is not set: no product gets a database (no admin URL)")
         return None
     try:
-        kubernetes_secret_name(spec.workload_secret.to_dict(), "spec.workloadSecret")
+        admin_secret_name(spec.workload_secret.to_dict(), "spec.workloadSecret")
     except SecretProblem as problem:
         notes.append(f"{owner}: DatabaseConfigured=False {problem.reason}: {problem}")
         return None
@@ -160,6 +161,12 @@ def _plan_product(kind: ProductKind, resource: dict[str, Any], namespace: str, o
     # The site secret holds none of the optional keys: every key that can be generated is generated.
     refs = {need.key: SecretKeyRef(generated_secret_name(site, kind.component), need.key)
             for need in needs if need.generate}
+    aws = product_secrets(kind.component, spec, site)
+    if aws is not None:  # secret.type aws: the keys the CSI driver syncs are read from its Secrets
+        needs = [need for need in needs if need.key not in aws.refs]
+        wanted = {need.key for need in product_secret_needs(kind, spec)}
+        refs = {**{key: ref for key, ref in refs.items() if key not in aws.refs},
+                **{key: ref for key, ref in aws.refs.items() if key in wanted}}
     database: DatabaseAddress | None = None
     if password_key(kind):
         database = configured_database(spec)

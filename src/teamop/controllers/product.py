@@ -15,6 +15,13 @@ import structlog
 from pydantic import ValidationError
 
 from teamop.api.v1beta1.resource import Resource
+from teamop.controllers.aws_secrets import (
+    CRD_MISSING_REASON,
+    AwsKeys,
+    aws_keys,
+    set_secrets_synced,
+    without_provider_classes,
+)
 from teamop.controllers.generated import predecessor_secret_name, resolve_secrets
 from teamop.controllers.kept import report_kept_fields
 from teamop.controllers.kinds import (
@@ -44,6 +51,7 @@ from teamop.controllers.render_inputs import (
     with_secret_values,
 )
 from teamop.controllers.secrets import SecretProblem, admin_login, secret_reader
+from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS, product_secrets
 from teamop.products.context import RenderContext
 from teamop.products.naming import INSTANCE_LABEL, child_name
 from teamop.products.refusals import invalid_spec_message
@@ -78,6 +86,7 @@ class Inputs:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (reason, message)
     values: Mapping[str, str] = field(default_factory=dict, repr=False)
     key_sources: str | None = None  # the Event text when keys are taken into `-generated` now (no values)
+    aws: AwsKeys | None = None  # secret.type aws: the synced Secrets and whether their CRD is served
     traefik: bool = False  # Traefik's Middleware kind is served (only asked for products with middlewares)
 
 
@@ -113,13 +122,20 @@ class ProductReconciler:
         desired = [*([inputs.generated] if inputs.generated else []), *objects]
         # The Go operator's key Secret is read, never deleted, even when it names the product as its controller.
         predecessor = (SECRET, request.namespace, predecessor_secret_name(request.name, self.kind.component))
+        owned_aws: tuple[GVK, ...] = ()
+        if await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS):
+            owned_aws = (SECRET_PROVIDER_CLASS,)
+            if self.controller is not None:
+                await self.controller.add_owned(SECRET_PROVIDER_CLASS, label_selector=self.manager.managed_by.selector)
+        else:
+            desired = without_provider_classes(desired)
         owned = OWNED_KINDS
         if inputs.traefik:
             owned = (*OWNED_KINDS, MIDDLEWARE)
             if self.controller is not None:
                 await self.controller.add_owned(MIDDLEWARE, label_selector=self.manager.managed_by.selector)
         try:
-            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned,
+            report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=(*owned, *owned_aws),
                                                                 keep=[predecessor])
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
@@ -144,8 +160,16 @@ class ProductReconciler:
         except SecretProblem as problem:
             problems.append((problem.reason, str(problem)))
             site_secret = None
-        resolved = await resolve_secrets(self.client, self.secrets, namespace=namespace, site=site,
-                                         component=self.kind.component, site_secret=site_secret, needs=needs)
+        aws = product_secrets(self.kind.component, spec, site)
+        keys = None
+        if aws is None:
+            resolved = await resolve_secrets(self.client, self.secrets, namespace=namespace, site=site,
+                                             component=self.kind.component, site_secret=site_secret, needs=needs)
+        else:
+            keys = await aws_keys(self.client, self.secrets, namespace=namespace, site=site,
+                                  component=self.kind.component, needs=needs, aws=aws)
+            keys.served = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS)
+            resolved = keys.resolved
         database = None
         if password_key(self.kind):
             database, database_problem = await self._database(obj, spec)
@@ -154,7 +178,8 @@ class ProductReconciler:
         traefik = self.kind.middlewares and await served_kinds(self.manager).served(MIDDLEWARE)
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
                                  database=database, operator_image=self.operator_image, traefik_middlewares=traefik)
-        return Inputs(context, resolved.generated, problems, resolved.values, resolved.note, traefik=traefik)
+        return Inputs(context, resolved.generated, problems, resolved.values, resolved.note, traefik=traefik,
+                      aws=keys)
 
     async def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
@@ -203,7 +228,10 @@ class ProductReconciler:
                 conditions.set("DatabaseReady", True, "DatabaseReady", database_message)
             else:
                 conditions.set("DatabaseReady", False, "DatabaseNotReady", database_message)
-        ready = workload_ready and database_ready is not False
+        secrets_waiting = set_secrets_synced(conditions, inputs.aws)
+        if secrets_waiting and inputs.aws is not None and not inputs.aws.served:
+            problems.append((CRD_MISSING_REASON, secrets_waiting))
+        ready = workload_ready and database_ready is not False and secrets_waiting is None
         pod_problem = None if workload_ready else self._pod_problem(namespace, name)
         if ready:
             conditions.set("Ready", True, "Available", f"{ready_replicas}/{desired} replicas ready")
@@ -211,6 +239,8 @@ class ProductReconciler:
             waiting = [f"{ready_replicas}/{desired} replicas ready"]
             if database_ready is False:
                 waiting.append(database_message)
+            if secrets_waiting:
+                waiting.append(secrets_waiting)
             if pod_problem:
                 waiting.append(pod_problem)
             conditions.set("Ready", False, "NotReady", "; ".join(waiting))
@@ -321,6 +351,8 @@ def setup_product(manager: Manager, kind: ProductKind, *, operator_image: str,
         builder = builder.owns(gvk)
     reconciler.controller = (
         builder.watches(POD, product_of_pod, label_selector=manager.managed_by.selector)
+        # Secrets the CSI driver syncs (secret.type aws) carry the product's labels: their arrival is awaited.
+        .watches(SECRET, product_of_pod, label_selector=manager.managed_by.selector)
         .with_options(max_concurrent_reconciles=max_concurrent_reconciles)
         .complete(reconciler)
     )

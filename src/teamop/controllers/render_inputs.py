@@ -15,6 +15,7 @@ from typing import Any
 from teamop.api.v1beta1.resource import Resource
 from teamop.controllers.kinds import DEPLOYMENT
 from teamop.controllers.secrets import kubernetes_secret_name
+from teamop.products.aws_secrets import is_aws
 from teamop.products.chronicle import server_url as chronicle_server_url
 from teamop.products.context import ChronicleAgent, RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS, database_target, product_schemas
@@ -62,8 +63,12 @@ def product_secret_needs(kind: ProductKind, spec: Any) -> list[SecretNeed]:
 
 
 def site_secret_name(spec: Any) -> str | None:
-    """The site secret the product's spec names (`spec.secret`); raises SecretProblem for unreadable types."""
-    return kubernetes_secret_name(dump(getattr(spec, "secret", None)), "spec.secret")
+    """The site secret the product's spec names (`spec.secret`); raises SecretProblem for unreadable types. None
+    for secrets in AWS Secrets Manager: they come through the CSI driver (`controllers/aws_secrets.py`)."""
+    config = dump(getattr(spec, "secret", None))
+    if is_aws(config):
+        return None
+    return kubernetes_secret_name(config, "spec.secret")
 
 
 def host_and_port(text: str | None) -> tuple[str, int] | None:
@@ -122,7 +127,7 @@ def with_secret_values(rendered: Rendered, values: Mapping[str, str]) -> list[di
     for obj in rendered.objects:
         template = templates.get(obj["metadata"]["name"]) if obj["kind"] == "Secret" else None
         if template is not None:
-            needed = {key: values[ref.key] for key, ref in template.refs.items() if ref.key in values}
+            needed = {key: values[key] for key in template.refs if key in values}
             obj = fill_secret_template(obj, needed)
         objects.append(obj)
     return objects

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from teamop.controllers.kinds import SECRET
 from teamop.db.server import InvalidDatabaseURL, ServerLogin, parse_admin_url
+from teamop.products.aws_secrets import is_aws, synced_secret_name
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.namedreader import NamedReader
 
@@ -82,6 +83,33 @@ def kubernetes_secret_name(config: Mapping[str, Any] | None, field: str) -> str 
     return str(config["vaultName"])
 
 
+def admin_secret_name(config: Mapping[str, Any] | None, field: str) -> str | None:
+    """The Kubernetes Secret holding an admin login part: `vaultName` for type kubernetes; for type aws the
+    Secret the Secrets Store CSI driver syncs the AWS secret into, `synced_secret_name(vaultName)` (see README:
+    the platform engineer's SecretProviderClass and the pod that mounts it). None when the config is absent."""
+    if config and config.get("vaultName") and is_aws(config):
+        return synced_secret_name(str(config["vaultName"]))
+    return kubernetes_secret_name(config, field)
+
+
+def read_secret_name(config: Mapping[str, Any] | None) -> str | None:
+    """The Kubernetes Secret a SecretConfig is read from, for watches (never raises): its `vaultName`, or for
+    type aws the Secret the CSI driver syncs the admin login into."""
+    vault = (config or {}).get("vaultName")
+    if not vault:
+        return None
+    return synced_secret_name(str(vault)) if is_aws(config) else str(vault)
+
+
+def _not_found(name: str, field: str, config: Mapping[str, Any] | None) -> SecretProblem:
+    if is_aws(config):
+        return SecretProblem(
+            "WaitingForSecretSync", field,
+            f"Secret {name!r} ({field}: AWS secret {str((config or {}).get('vaultName'))!r}) not found: waiting for "
+            "the Secrets Store CSI driver to sync it (a SecretProviderClass syncing it must be mounted by a pod)")
+    return SecretProblem("SecretNotFound", field, f"Secret {name!r} ({field}) not found")
+
+
 async def admin_login(
     secrets: NamedReader,
     namespace: str,
@@ -92,25 +120,25 @@ async def admin_login(
     credential_field: str = "spec.mainDatabaseCredentialSecret",
 ) -> ServerLogin:
     """The PostgreSQL admin login: URL under `main-database-url` of the workload Secret, user and password from
-    the credential Secret's `username`/`password` when it has them."""
-    url_secret = kubernetes_secret_name(workload_secret, workload_field)
+    the credential Secret's `username`/`password` when it has them. Either may be of type aws: read from the
+    Secret the CSI driver syncs it into (`admin_secret_name`)."""
+    url_secret = admin_secret_name(workload_secret, workload_field)
     if url_secret is None:
         raise SecretProblem("DatabaseNotConfigured", workload_field,
                             f"{workload_field} is not set: it names the Secret holding {ADMIN_URL_KEY}")
     data = await secret_data(secrets, namespace, url_secret)
     if data is None:
-        raise SecretProblem("SecretNotFound", workload_field, f"Secret {url_secret!r} ({workload_field}) not found")
+        raise _not_found(url_secret, workload_field, workload_secret)
     url = data.get(ADMIN_URL_KEY)
     if not url:
         raise SecretProblem("SecretKeyMissing", workload_field,
                             f"Secret {url_secret!r} ({workload_field}) has no key {ADMIN_URL_KEY!r}")
     username = password = None
-    credentials_name = kubernetes_secret_name(credential_secret, credential_field)
+    credentials_name = admin_secret_name(credential_secret, credential_field)
     if credentials_name is not None:
         credentials = await secret_data(secrets, namespace, credentials_name)
         if credentials is None:
-            raise SecretProblem("SecretNotFound", credential_field,
-                                f"Secret {credentials_name!r} ({credential_field}) not found")
+            raise _not_found(credentials_name, credential_field, credential_secret)
         username, password = credentials.get("username"), credentials.get("password")
     try:
         return parse_admin_url(url, username=username, password=password)

@@ -38,7 +38,13 @@ from teamop.controllers.kinds import (
     WORKBENCH,
 )
 from teamop.controllers.render_inputs import host_and_port
-from teamop.controllers.secrets import SecretProblem, admin_login, kubernetes_secret_name, secret_reader
+from teamop.controllers.secrets import (
+    SecretProblem,
+    admin_login,
+    kubernetes_secret_name,
+    read_secret_name,
+    secret_reader,
+)
 from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS, is_aws
 from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
@@ -348,8 +354,8 @@ def setup(manager: Manager, *, max_concurrent_reconciles: int = 2) -> None:
         requests = []
         for site in manager.cache.list(SITE, namespace or None):
             spec = site.get("spec") or {}
-            names = {(spec.get(f) or {}).get("vaultName") for f in ("workloadSecret", "mainDatabaseCredentialSecret",
-                                                                      "secret")}
+            names = {read_secret_name(spec.get(f)) for f in ("workloadSecret", "mainDatabaseCredentialSecret",
+                                                              "secret")}
             if secret_name in names:
                 requests.append(Request.of(site))
         return requests
