@@ -283,3 +283,27 @@ async def test_an_admin_login_of_type_aws_is_read_from_the_secret_the_driver_syn
     apply(controlplane, secret("rds-db-test", namespace, {"main-database-url": postgres.admin_url_without_credentials}))
     await until(lambda: (d := get(controlplane, "postgresdatabase", f"{name}-connect", namespace)) and
                 (d.get("status") or {}).get("ready") is True, timeout=180, what="Connect's database provisioned")
+
+
+async def test_moving_a_sites_secrets_to_aws_keeps_the_keys_teamop_generated_before(
+    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    name = new_site_name()
+    site = aws_site(name, namespace)
+    site["spec"] = {key: value for key, value in site["spec"].items() if key not in ("workbench", "packageManager")}
+    site["spec"]["secret"] = {"type": "kubernetes", "vaultName": name}
+    site["spec"]["connect"] = {"auth": {"type": "password"}}
+    await thirdparty_crds("secretproviderclasses")
+    await start(controlplane, namespace, postgres, operator, site)
+    generated = await until(lambda: get(controlplane, "secret", f"{name}-connect-generated", namespace), timeout=120,
+                            what="Connect's generated keys")
+
+    controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge",
+                         "-p", json.dumps({"spec": {"secret": {"type": "aws", "vaultName": "moved.posit.team"}}}))
+    await wait_for_provider_classes(controlplane, namespace, [f"{name}-connect-secrets"])
+
+    kept = get(controlplane, "secret", f"{name}-connect-generated", namespace)
+    assert kept is not None
+    assert kept["metadata"]["uid"] == generated["metadata"]["uid"]
+    assert kept["data"] == generated["data"]

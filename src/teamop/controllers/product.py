@@ -53,7 +53,7 @@ from teamop.controllers.render_inputs import (
 from teamop.controllers.secrets import SecretProblem, admin_login, secret_reader
 from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS, product_secrets
 from teamop.products.context import RenderContext
-from teamop.products.naming import INSTANCE_LABEL, child_name
+from teamop.products.naming import INSTANCE_LABEL, child_name, generated_secret_name
 from teamop.products.refusals import invalid_spec_message
 from teamop.products.rendered import Rendered
 from teamop.products.traefik import MIDDLEWARE, MIDDLEWARE_CRD
@@ -122,6 +122,9 @@ class ProductReconciler:
         desired = [*([inputs.generated] if inputs.generated else []), *objects]
         # The Go operator's key Secret is read, never deleted, even when it names the product as its controller.
         predecessor = (SECRET, request.namespace, predecessor_secret_name(request.name, self.kind.component))
+        keep = [predecessor]
+        if inputs.aws is not None:  # keys generated before the secrets moved to AWS stay, should they move back
+            keep.append((SECRET, request.namespace, generated_secret_name(request.name, self.kind.component)))
         owned_aws: tuple[GVK, ...] = ()
         if await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS):
             owned_aws = (SECRET_PROVIDER_CLASS,)
@@ -136,7 +139,7 @@ class ProductReconciler:
                 await self.controller.add_owned(MIDDLEWARE, label_selector=self.manager.managed_by.selector)
         try:
             report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=(*owned, *owned_aws),
-                                                                keep=[predecessor])
+                                                                keep=keep)
         except OwnershipConflict as conflict:
             return await self._failed(obj, conditions, "OwnershipConflict", str(conflict))
         except Invalid as refused:
