@@ -1,6 +1,6 @@
-"""A status that is not ready yet is written at most once per window while a controller reconciles its object;
-the held-back write is made by a reconcile the controller schedules for the end of the window. What a user waits
-for (a first status, a ready one) is written at once."""
+"""A status that is not ready yet is written at most once per window while a controller reconciles its object (the
+first window starting when the object is first seen); the held-back write is made by a reconcile the controller
+schedules for the end of the window. A ready status is written at once."""
 
 from __future__ import annotations
 
@@ -35,16 +35,37 @@ def thing(status: Mapping[str, Any] | None = None, version: str = "1") -> dict[s
             "metadata": {"name": "a", "namespace": "ns", "resourceVersion": version}, "status": dict(status or {})}
 
 
+async def test_a_first_not_ready_status_waits_for_the_end_of_the_first_window() -> None:
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=0.05)  # type: ignore[arg-type]
+    with heldback.collecting() as first:
+        assert not await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})
+    assert first.seconds is not None
+    await asyncio.sleep(first.seconds)
+    with heldback.collecting() as again:
+        assert await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})
+    assert again.seconds is None
+    assert client.written == [{"ready": False, "message": "0/1 replicas ready"}]
+
+
+async def test_an_object_ready_within_its_first_window_gets_one_status_write() -> None:
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=5.0)  # type: ignore[arg-type]
+    with heldback.collecting():
+        await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})
+    with heldback.collecting():
+        await writer.update(thing(), {"ready": True, "message": "1/1 replicas ready"})
+    assert client.written == [{"ready": True, "message": "1/1 replicas ready"}]
+
+
 async def test_a_second_not_ready_status_within_the_window_is_held_back_and_asks_to_come_back() -> None:
     client = Recording()
     writer = StatusWriter(client, coalesce_seconds=5.0)  # type: ignore[arg-type]
-    with heldback.collecting() as first:
-        assert await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})
+    await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})  # outside: written at once
     with heldback.collecting() as second:
         assert not await writer.update(thing({"ready": False, "message": "0/1 replicas ready"}, "2"),
                                        {"ready": False, "message": "database being provisioned"})
     assert client.written == [{"ready": False, "message": "0/1 replicas ready"}]
-    assert first.seconds is None
     assert second.seconds is not None
     assert 0 < second.seconds <= 5.0
 
@@ -52,8 +73,7 @@ async def test_a_second_not_ready_status_within_the_window_is_held_back_and_asks
 async def test_a_ready_status_is_written_at_once() -> None:
     client = Recording()
     writer = StatusWriter(client, coalesce_seconds=5.0)  # type: ignore[arg-type]
-    with heldback.collecting():
-        await writer.update(thing(), {"ready": False})
+    await writer.update(thing(), {"ready": False})
     with heldback.collecting() as held:
         assert await writer.update(thing({"ready": False}, "2"), {"ready": True})
     assert held.seconds is None

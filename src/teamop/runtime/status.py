@@ -10,8 +10,9 @@ In a reconcile a periodic resync started (`resync.forced()`), the status is writ
 
 With `coalesce_seconds`, a status that says its object is not ready yet (`ready` not true) is written at most once
 in that many seconds per object while a controller reconciles it: a write within the window is held back
-(`heldback`) and the controller comes back for it when the window ends. A first status, a ready one and a forced
-one are written at once, so what a user waits for is never delayed.
+(`heldback`) and the controller comes back for it when the window ends. The first window starts when the writer
+first sees the object, so an object that turns ready within it gets one status write, not two. A ready status
+and a forced one are written at once, so what a user waits for is never delayed.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class StatusWriter:
         self.take_over_managers = tuple(take_over_managers)
         self.coalesce_seconds = coalesce_seconds
         self._memo = WriteMemo()
-        self._written_at: OrderedDict[Hashable, float] = OrderedDict()
+        self._window_start: OrderedDict[Hashable, float] = OrderedDict()  # the last write, or the first sight
 
     async def update(self, obj: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
         """Make `obj`'s status `status` (`obj` as read from the cache). True when a write was made."""
@@ -77,19 +78,24 @@ class StatusWriter:
         }
         written = await self.client.apply(body, force=True, subresource="status")
         self._memo.remember(key, obj, written, passed=taken)
-        self._written_at[key] = time.monotonic()
-        self._written_at.move_to_end(key)
-        while len(self._written_at) > _MAX_REMEMBERED_WRITES:
-            self._written_at.popitem(last=False)
+        self._start_window(key)
         log.debug("status written", object=describe(obj))
         return True
 
     def _held_back(self, key: Hashable, status: Mapping[str, Any]) -> bool:
-        """Whether this not-ready status is held back: one of the object's was written within the window."""
+        """Whether this not-ready status is held back: the object was first seen, or its status last written,
+        within the window."""
         if not self.coalesce_seconds or status.get("ready") is True or resync.forced():
             return False
-        written_at = self._written_at.get(key)
-        if written_at is None:
-            return False
-        wait = written_at + self.coalesce_seconds - time.monotonic()
+        started = self._window_start.get(key)
+        if started is None:
+            started = self._start_window(key)
+        wait = started + self.coalesce_seconds - time.monotonic()
         return wait > 0 and heldback.hold_back(wait)
+
+    def _start_window(self, key: Hashable) -> float:
+        now = self._window_start[key] = time.monotonic()
+        self._window_start.move_to_end(key)
+        while len(self._window_start) > _MAX_REMEMBERED_WRITES:
+            self._window_start.popitem(last=False)
+        return now
