@@ -183,12 +183,15 @@ class SiteReconciler:
         return inputs, resolved.generated
 
     async def _served_keycloak_kinds(self) -> list[GVK]:
-        """The kinds of Keycloak's objects the Site may own, whether Keycloak is enabled or not: a Site that turns
-        Keycloak off has its Keycloak resource, Middleware, SecretProviderClass and sync Deployment deleted. Each
-        is watched from the first time it is served, so that one deleted by hand is made again at once."""
+        """The kinds of Keycloak's objects the Site may own once the Keycloak CRD is served, whether Keycloak is
+        enabled or not: a Site that turns Keycloak off has its Keycloak resource, Middleware, SecretProviderClass
+        and sync Deployment deleted. Each is watched from the first time it is served, so that one deleted by hand
+        is made again at once."""
         served = served_kinds(self.manager)
-        optional = [gvk for gvk in (KEYCLOAK, MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
-        kinds = [*optional, DEPLOYMENT] if KEYCLOAK in optional else optional
+        if not await served.served(KEYCLOAK):
+            return []
+        kinds = [KEYCLOAK, DEPLOYMENT]
+        kinds += [gvk for gvk in (MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
         if self.controller is not None:
             for gvk in kinds:
                 await self.controller.add_owned(gvk, label_selector=self.manager.managed_by.selector)
