@@ -21,8 +21,8 @@ def rendered(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 
 def test_render_shows_each_products_secret_provider_class(capsys: pytest.CaptureFixture[str]) -> None:
     names = {o["metadata"]["name"] for o in rendered(capsys) if o["kind"] == "SecretProviderClass"}
-    assert names == {"test-connect-secrets", "test-workbench-secrets", "test-packagemanager-secrets",
-                     "test-packagemanager-ssh-secrets"}
+    assert names == {"test-connect-secrets", "test-connect-site-session", "test-workbench-secrets",
+                     "test-packagemanager-secrets", "test-packagemanager-ssh-secrets"}
 
 
 def test_render_reads_the_database_passwords_from_the_synced_secrets(capsys: pytest.CaptureFixture[str]) -> None:

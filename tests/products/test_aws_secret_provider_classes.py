@@ -4,6 +4,7 @@ the objects written by hand from the Go operator's code (tests/reference/aws/REA
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,33 @@ def test_the_region_of_the_operators_environment_reaches_the_class(monkeypatch: 
 def test_admin_login_secrets_are_read_from_a_kubernetes_name_made_of_the_vault_name() -> None:
     assert synced_secret_name("rds!db-1a2b3c") == "rds-db-1a2b3c"
     assert synced_secret_name("Orbit/Workload.posit.team") == "orbit-workload.posit.team"
+
+
+# --- Connect's content sessions ----------------------------------------------------------------------------------
+def session_pod(result: Rendered) -> dict[str, Any]:
+    text = result.files["rstudio-library-templates-data.tpl"]
+    data: dict[str, Any] = json.loads(text.splitlines()[1])
+    pod: dict[str, Any] = data["pod"]
+    return pod
+
+
+def test_connect_sessions_get_the_reference_site_session_class() -> None:
+    result = rendered("connect", aws_spec("connect"))
+    name = f"{SITE}-connect-site-session"
+    assert comparable(result.get("SecretProviderClass", name)) == comparable(expected(name))
+
+
+def test_session_secrets_are_read_from_the_synced_secret_and_the_dsn_from_the_mount() -> None:
+    pod = session_pod(rendered("connect", aws_spec("connect")))
+    want = yaml.safe_load((EXPECTED / "sessions.yaml").read_text())["connect"]
+    assert pod["env"] == want["env"]
+    assert [v for v in pod["volumes"] if "csi" in v] == want["volumes"]
+    for mount in want["mounts"]:
+        assert mount in pod["volumeMounts"]
+    assert "secret://" not in json.dumps(pod)
+
+
+def test_sessions_without_site_session_secrets_or_a_dsn_get_no_class() -> None:
+    spec = ConnectSpec.model_validate({**aws_spec("connect").to_dict(), "dsnSecret": None, "sessionConfig": None})
+    result = rendered("connect", spec)
+    assert result.find("SecretProviderClass", f"{SITE}-connect-site-session") is None

@@ -228,6 +228,64 @@ def connect_secrets(spec: Any, site: str) -> AwsSecrets:
     return AwsSecrets([provider], refs, pod, license)
 
 
+# --- Connect's content sessions (the reference's site-session class) -------------------------------------------
+SESSION_SECRET_PREFIX = "secret://"
+SESSION_SECRET_HOST = "site-session"
+
+
+@dataclass
+class SessionSecrets:
+    """A product's session pods with `secret.type: aws`: the class `<site>-<component>-site-session` (vault
+    `<workloadCompoundName>-<site>.sessions.posit.team`), the session env with each `secret://site-session/<key>`
+    value read from the Secret it syncs, and the volumes and mounts of the session pods."""
+
+    provider_class: ProviderClass
+    env: list[dict[str, Any]]
+    parts: PodParts
+
+
+def _session_key(value: str | None) -> str | None:
+    """`<key>` of a `secret://site-session/<key>` value (None for any other value)."""
+    text = (value or "").strip()
+    if not text.startswith(SESSION_SECRET_PREFIX):
+        return None
+    host, _, key = text[len(SESSION_SECRET_PREFIX):].partition("/")
+    return key if host == SESSION_SECRET_HOST and key else None
+
+
+def session_secrets(spec: Any, site: str, component: str) -> SessionSecrets | None:
+    """None unless the spec's secrets are in AWS and its session env names a site-session secret or it has a DSN
+    secret (then sessions mount the class, as the reference's content sessions do)."""
+    if not is_aws(getattr(spec, "secret", None)):
+        return None
+    pod = spec.session_config.pod if spec.session_config else None
+    entries = [entry.to_dict() for entry in (pod.env if pod and pod.env else [])]
+    keys = [key for entry in entries if (key := _session_key(entry.get("value")))]
+    if not keys and not spec.dsn_secret:
+        return None
+    name = child_name(site, component, "site-session")
+    objects = {key: key for key in keys}
+    if spec.dsn_secret:
+        objects["odbc.ini"] = spec.dsn_secret
+    provider = ProviderClass(name, f"{spec.workload_compound_name or ''}-{site}.sessions.posit.team",
+                             component_labels(site, component), objects, {name: objects})
+    env: list[dict[str, Any]] = []
+    for entry in entries:
+        key = _session_key(entry.get("value"))
+        if key is not None:
+            env.append(env_from_secret(entry["name"], SecretKeyRef(name, key)))
+        elif entry.get("value") or entry.get("valueFrom"):  # the reference drops entries with neither
+            env.append(entry)
+    parts = PodParts()
+    if spec.dsn_secret:
+        parts.volumes.append(csi_volume("dsn-volume", name))
+        parts.mounts.append(csi_file_mount("dsn-volume", "/etc/odbc.ini", "odbc.ini"))
+    elif keys:
+        parts.volumes.append(csi_volume("session-csi", name))
+        parts.mounts.append({"name": "session-csi", "mountPath": "/mnt/all-secrets", "readOnly": True})
+    return SessionSecrets(provider, env, parts)
+
+
 # --- Workbench -------------------------------------------------------------------------------------------------
 WORKBENCH_TOKEN_DIR = "/etc/rstudio"
 

@@ -20,7 +20,13 @@ from typing import Any
 from teamop.api.v1beta1.connect import ConnectSpec
 from teamop.products import connect_config as config
 from teamop.products import images
-from teamop.products.aws_secrets import CONNECT_CLIENT_SECRET_FILE, aws_region, is_aws, product_secrets
+from teamop.products.aws_secrets import (
+    CONNECT_CLIENT_SECRET_FILE,
+    aws_region,
+    is_aws,
+    product_secrets,
+    session_secrets,
+)
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.launcher_templates import LAUNCHER_RULES, session_data, template_files, template_mounts
@@ -155,16 +161,27 @@ def _session_data(spec: ConnectSpec, context: RenderContext) -> dict[str, Any]:
         volumes.append({"name": "odbc-volume", "secret": {"secretName": site_secret,
                                                           "items": [{"key": spec.dsn_secret, "path": "odbc.ini"}]}})
         mounts.append({"name": "odbc-volume", "mountPath": "/etc/odbc.ini", "subPath": "odbc.ini", "readOnly": True})
+    session_config = spec.session_config
+    env: list[dict[str, Any]] = []
+    sessions = session_secrets(spec, site, COMPONENT)
+    if sessions is not None:  # secrets from AWS: sessions mount the site-session class and read what it syncs
+        volumes += sessions.parts.volumes
+        mounts += sessions.parts.mounts
+        env = sessions.env
+        if session_config is not None and session_config.pod is not None:
+            session_config = session_config.model_copy(
+                update={"pod": session_config.pod.model_copy(update={"env": None})})
     return session_data(
         site=site,
         session_component=SESSION_COMPONENT,
         service_account=child_name(site, COMPONENT, "session"),
-        session_config=spec.session_config,
+        session_config=session_config,
         image_pull_policy=spec.image_pull_policy,
         image_pull_secrets=spec.image_pull_secrets or (),
         init_containers=[init_container],
         volumes=volumes,
         volume_mounts=mounts,
+        env=env,
     )
 
 
@@ -192,6 +209,9 @@ def render(spec: ConnectSpec, context: RenderContext) -> Rendered:
     main_files = {key: rendered.files[key] for key in (CONFIG_FILE, RUNTIME_FILE, PROFILES_FILE)}
     rendered.add(config_map(site, namespace, COMPONENT, name, main_files))
     if off_host:
+        sessions = session_secrets(spec, site, COMPONENT)
+        if sessions is not None:
+            rendered.add(sessions.provider_class.body(namespace, aws_region()))
         templates = template_files(_session_data(spec, context))
         rendered.files.update(templates)
         rendered.add(config_map(site, namespace, COMPONENT, child_name(site, COMPONENT, "templates"), templates))
