@@ -13,7 +13,8 @@
 A reconcile that raises is logged with its key, counted, and retried with per-key exponential backoff; the
 worker carries on. So is one that runs longer than `reconcile_timeout` (it is cancelled). `Result(requeue_after=s)`
 schedules the key again (and resets its backoff), `Result(requeue=True)` retries with backoff, anything else
-forgets the key until the next event.
+forgets the key until the next event (a retry or `requeue_after` an earlier reconcile of the key asked for is
+dropped: the latest reconcile says when to come back).
 
 Workers are supervised: a worker that ends while the controller runs (a reconciler that lets a CancelledError out
 that was not a cancellation of the worker, or a bug in the engine) is replaced at once, counted in
@@ -393,6 +394,8 @@ class Controller:
             outcome = "requeue"
         else:
             self.queue.forget(request)
+            # The latest reconcile says when to come back: a retry or a come-back an earlier one asked for is moot.
+            self.queue.drop_delayed(request)
             outcome = "success"
         metrics.reconcile_total.labels(self.name, outcome).inc()
         return outcome

@@ -9,7 +9,8 @@
   back in the queue, so one item is never processed by two workers at once and no change is lost.
 - `add_after` holds items in a heap until they are due (an earlier due time wins); `add_rate_limited` asks the
   rate limiter for the delay; `forget` resets the item's backoff. As in client-go, only `add_rate_limited` asks the
-  rate limiter (whose overall token bucket thus throttles retries, never events or `add_after`).
+  rate limiter (whose overall token bucket thus throttles retries, never events or `add_after`); `drop_delayed`
+  forgets a pending `add_after`.
 - `shutdown` stops handing out work at once (queued items are dropped: the system is level-based and the next
   start re-lists everything); `shutdown_with_drain` also waits until every handed-out item is `done`.
 """
@@ -118,6 +119,10 @@ class WorkQueue(Generic[T]):
 
     def forget(self, item: T) -> None:
         self.rate_limiter.forget(item)
+
+    def drop_delayed(self, item: T) -> None:
+        """Forget a pending `add_after` of `item` (it will not be added when that time comes)."""
+        self._due.pop(item, None)  # its heap entry is skipped when popped
 
     def num_requeues(self, item: T) -> int:
         return self.rate_limiter.num_requeues(item)
