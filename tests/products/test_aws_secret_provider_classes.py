@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from tests.products.cases import SITE, reference_spec
+from tests.products.workbench.workbench_cases import databricks_site, spec_from_site
 
 from teamop.api.v1beta1 import ConnectSpec, PackageManagerSpec
 from teamop.api.v1beta1.workbench import WorkbenchSpec
@@ -256,3 +257,11 @@ def test_sessions_without_site_session_secrets_or_a_dsn_get_no_class() -> None:
     spec = ConnectSpec.model_validate({**aws_spec("connect").to_dict(), "dsnSecret": None, "sessionConfig": None})
     result = rendered("connect", spec)
     assert result.find("SecretProviderClass", f"{SITE}-connect-site-session") is None
+
+
+def test_an_azure_databricks_client_secret_that_only_aws_holds_is_reported() -> None:
+    site = databricks_site()
+    site["secret"] = {"type": "aws", "vaultName": VAULT}
+    result = rendered("workbench", spec_from_site(site))
+    assert any("dev-client-secret-azure-client" in warning for warning in result.warnings)
+    assert "dev-client-secret-aws-client" not in " ".join(result.warnings)

@@ -291,8 +291,8 @@ WORKBENCH_TOKEN_DIR = "/etc/rstudio"
 
 
 def workbench_secrets(spec: Any, site: str) -> AwsSecrets:
-    from teamop.products.workbench.effective import auth_type
-    from teamop.products.workbench.secrets import snowflake_enabled
+    from teamop.products.workbench.effective import auth_type, databricks_client_secret_key
+    from teamop.products.workbench.secrets import databricks_keys_needed, snowflake_enabled
 
     uses_oidc = auth_type(spec) == "oidc"
     uses_snowflake = snowflake_enabled(spec)
@@ -324,7 +324,11 @@ def workbench_secrets(spec: Any, site: str) -> AwsSecrets:
         pod.volumes.append(csi_volume("dsn-volume", provider.name))
         pod.mounts.append(csi_file_mount("dsn-volume", "/etc/odbc.ini", "odbc.ini"))
     license = _license(spec, WORKBENCH_LICENSE, provider.name, "dev.lic")
-    return AwsSecrets([provider], refs, pod, license)
+    # The reference reads these with the AWS SDK; its SecretProviderClass does not carry them.
+    warnings = [f"Azure Databricks workspace of client {client_id!r}: its client secret "
+                f"({databricks_client_secret_key(client_id)}) cannot come from AWS Secrets Manager; set client-secret "
+                "in the workspace's settings" for client_id in databricks_keys_needed(spec)]
+    return AwsSecrets([provider], refs, pod, license, warnings)
 
 
 # --- Package Manager -------------------------------------------------------------------------------------------

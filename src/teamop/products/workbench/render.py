@@ -62,6 +62,7 @@ def render(spec: WorkbenchSpec, context: RenderContext) -> WorkbenchRendered:
     licence = license_parts(site, namespace, COMPONENT, spec.license, WORKBENCH_LICENSE, context.secrets)
     aws = product_secrets(COMPONENT, spec, site)
     if aws is not None:
+        rendered.warnings += aws.warnings
         rendered.add(*aws.objects(namespace, aws_region()))
         if aws.license_parts is not None:  # the licence file from the CSI mount, as the reference
             licence = LicenseParts(pod=aws.license_parts)

@@ -62,10 +62,15 @@ def secret_needs(spec: WorkbenchSpec) -> list[SecretNeed]:
         needs.append(SecretNeed(CHRONICLE_API_KEY, generate=False))
     if snowflake_enabled(spec):
         needs.append(SecretNeed(SNOWFLAKE_CLIENT_SECRET, generate=False))
-    for workspace in _databricks_workspaces(spec):
-        if workspace.client_id and not workspace.client_secret and is_azure_databricks(workspace.url):
-            needs.append(SecretNeed(databricks_client_secret_key(workspace.client_id), generate=False))
+    needs.extend(SecretNeed(databricks_client_secret_key(client_id), generate=False)
+                 for client_id in databricks_keys_needed(spec))
     return needs
+
+
+def databricks_keys_needed(spec: WorkbenchSpec) -> list[str]:
+    """Client ids of the Azure Databricks workspaces whose client secret must come from the site secret."""
+    return [workspace.client_id for workspace in _databricks_workspaces(spec)
+            if workspace.client_id and not workspace.client_secret and is_azure_databricks(workspace.url)]
 
 
 def _databricks_workspaces(spec: WorkbenchSpec) -> list[DatabricksIniSection]:
