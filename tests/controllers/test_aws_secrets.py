@@ -249,12 +249,13 @@ async def test_without_the_csi_drivers_crd_the_products_name_it_and_the_rest_of_
         lambda: (c := product_condition(controlplane, "connect", name, namespace, "SecretsSynced")) and
         c.get("reason") == "SecretProviderClassCRDMissing" and c, timeout=120, what="Connect naming the CRD")
     assert CRD in missing["message"]
-    status = await until(
-        lambda: (s := (get(controlplane, "site", name, namespace) or {}).get("status") or {}) and
-        (s.get("products") or {}).get("flightdeck", {}).get("ready") and s, timeout=180,
-        what="Flightdeck Ready")
-    assert CRD in status["products"]["connect"]["message"]
-    assert CRD in condition(get(controlplane, "site", name, namespace), "Degraded")["message"]
+    site_now = await until(
+        lambda: (s := get(controlplane, "site", name, namespace) or {}) and
+        ((s.get("status") or {}).get("products") or {}).get("flightdeck", {}).get("ready") and
+        CRD in s["status"]["products"]["connect"].get("message", "") and s, timeout=180,
+        what="Flightdeck Ready and the Site naming the CRD for Connect")
+    assert site_now["status"]["products"]["connect"]["ready"] is False
+    assert CRD in condition(site_now, "Degraded")["message"]
     assert get(controlplane, "deployment", f"{name}-connect", namespace) is not None
 
 
