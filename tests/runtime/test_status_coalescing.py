@@ -67,7 +67,7 @@ async def test_a_second_not_ready_status_within_the_window_is_held_back_and_asks
                                        {"ready": False, "message": "database being provisioned"})
     assert client.written == [{"ready": False, "message": "0/1 replicas ready"}]
     assert second.seconds is not None
-    assert 0 < second.seconds <= 5.0
+    assert 0 < second.seconds <= 10.0  # the window after a not-ready write: twice the first
 
 
 async def test_a_ready_status_is_written_at_once() -> None:
@@ -113,3 +113,26 @@ async def test_the_controller_reconciles_again_when_a_held_back_write_is_due() -
         assert len(reconciler.calls) == 2  # the second reconcile held nothing back: no third
     finally:
         await running.stop(1.0)
+
+
+async def test_each_not_ready_write_doubles_the_window_up_to_four_times_the_first() -> None:
+    writer = StatusWriter(Recording(), coalesce_seconds=1.0)  # type: ignore[arg-type]
+    waits = []
+    for index in range(4):
+        await writer.update(thing(), {"ready": False, "message": f"step {index}"})  # outside: written at once
+        with heldback.collecting() as held:
+            await writer.update(thing(), {"ready": False, "message": f"step {index} and more"})
+        assert held.seconds is not None
+        waits.append(round(held.seconds))
+    assert waits == [2, 4, 4, 4]
+
+
+async def test_a_ready_write_brings_the_window_back_to_its_first_length() -> None:
+    writer = StatusWriter(Recording(), coalesce_seconds=1.0)  # type: ignore[arg-type]
+    for index in range(3):
+        await writer.update(thing(), {"ready": False, "message": f"step {index}"})
+    await writer.update(thing(), {"ready": True})
+    with heldback.collecting() as held:
+        await writer.update(thing(), {"ready": False, "message": "a pod failed"})
+    assert held.seconds is not None
+    assert round(held.seconds) == 1

@@ -9,10 +9,12 @@ once per object, so that this write removes those we do not set (the predecessor
 In a reconcile a periodic resync started (`resync.forced()`), the status is written whatever the comparison says.
 
 With `coalesce_seconds`, a status that says its object is not ready yet (`ready` not true) is written at most once
-in that many seconds per object while a controller reconciles it: a write within the window is held back
-(`heldback`) and the controller comes back for it when the window ends. The first window starts when the writer
-first sees the object, so an object that turns ready within it gets one status write, not two. A ready status
-and a forced one are written at once, so what a user waits for is never delayed.
+per window while a controller reconciles the object: a write within the window is held back (`heldback`) and the
+controller comes back for it when the window ends. The first window (`coalesce_seconds` long) starts when the
+writer first sees the object, so an object that turns ready within it gets one status write, not two; each
+not-ready write opens a window twice as long as the last, up to 4 x `coalesce_seconds`, and a ready write brings it
+back to `coalesce_seconds`. A ready status and a forced one are written at once, so what a user waits for is never
+delayed.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class StatusWriter:
         self.take_over_managers = tuple(take_over_managers)
         self.coalesce_seconds = coalesce_seconds
         self._memo = WriteMemo()
-        self._window_start: OrderedDict[Hashable, float] = OrderedDict()  # the last write, or the first sight
+        # Per object: when its window started (the last write, or the first sight) and how long it is.
+        self._windows: OrderedDict[Hashable, tuple[float, float]] = OrderedDict()
 
     async def update(self, obj: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
         """Make `obj`'s status `status` (`obj` as read from the cache). True when a write was made."""
@@ -78,7 +81,10 @@ class StatusWriter:
         }
         written = await self.client.apply(body, force=True, subresource="status")
         self._memo.remember(key, obj, written, passed=taken)
-        self._start_window(key)
+        if self.coalesce_seconds:
+            last = self._windows.get(key, (0.0, self.coalesce_seconds / 2))[1]
+            ready = status.get("ready") is True
+            self._open_window(key, self.coalesce_seconds if ready else min(2 * last, 4 * self.coalesce_seconds))
         log.debug("status written", object=describe(obj))
         return True
 
@@ -87,15 +93,13 @@ class StatusWriter:
         within the window."""
         if not self.coalesce_seconds or status.get("ready") is True or resync.forced():
             return False
-        started = self._window_start.get(key)
-        if started is None:
-            started = self._start_window(key)
-        wait = started + self.coalesce_seconds - time.monotonic()
+        window = self._windows.get(key) or self._open_window(key, self.coalesce_seconds)
+        wait = window[0] + window[1] - time.monotonic()
         return wait > 0 and heldback.hold_back(wait)
 
-    def _start_window(self, key: Hashable) -> float:
-        now = self._window_start[key] = time.monotonic()
-        self._window_start.move_to_end(key)
-        while len(self._window_start) > _MAX_REMEMBERED_WRITES:
-            self._window_start.popitem(last=False)
-        return now
+    def _open_window(self, key: Hashable, seconds: float) -> tuple[float, float]:
+        window = self._windows[key] = (time.monotonic(), seconds)
+        self._windows.move_to_end(key)
+        while len(self._windows) > _MAX_REMEMBERED_WRITES:
+            self._windows.popitem(last=False)
+        return window
