@@ -36,8 +36,8 @@ from teamop.testing.postgres import PostgresServer
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS_PER_SITE = 5  # Connect, Workbench, Package Manager, Flightdeck Deployments; Chronicle's StatefulSet
 CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok", "provisioner")
-DEFAULT_SCENARIOS = ("user:25:one,user:25:one:4,user:25:each,user:100:each,sample:25:one,sample:25:each,"
-                     "sample:100:each")
+DEFAULT_SCENARIOS = ("user:25:one,user:25:one:4,user:25:each,user:100:each,user:100:each:8,sample:25:one,"
+                     "sample:25:each,sample:100:each")
 # Deletion is timed for scenarios of at most this many Sites (the row is for 25): its pace is the garbage
 # collector's of kube-controller-manager (20 requests/s), ~5 minutes for 100 Sites.
 DELETE_AT_MOST = 25
