@@ -60,12 +60,16 @@ MANAGER_RULES: tuple[Rule, ...] = (
     Rule("rbac.authorization.k8s.io", ("roles", "rolebindings"), OWN,
          "Roles and RoleBindings of the session launchers (Connect, Workbench) and Flightdeck"),
     Rule("k8s.keycloak.org", ("keycloaks",), OWN,
-         "Keycloak for a Site with keycloak.enabled (whether its CRD is installed is asked by discovery)"),
+         "Keycloak for a Site with keycloak.enabled (when its CRD is installed)"),
     Rule("traefik.io", ("middlewares",), OWN,
-         "Traefik Middlewares the products' Ingresses name (made when their CRD is served, asked by discovery)"),
+         "Traefik Middlewares the products' Ingresses name (made when their CRD is installed)"),
     Rule("secrets-store.csi.x-k8s.io", ("secretproviderclasses",), OWN,
          "SecretProviderClasses of products whose secrets are in AWS Secrets Manager (secret.type aws; made when "
-         "the Secrets Store CSI driver's CRD is served, asked by discovery)"),
+         "the Secrets Store CSI driver's CRD is installed)"),
+    Rule("apiextensions.k8s.io", ("customresourcedefinitions",), READ,
+         "whether the Keycloak, Traefik and Secrets Store CSI CRDs are installed: watched as metadata only, so that "
+         "one installed or removed while the operator runs is followed within seconds; get reads one of them when "
+         "it changes (Established, being deleted)"),
     # Held only so that the launcher Roles it creates may grant them (see the module docstring); the operator
     # itself only lists and watches pods, for product readiness:
     Rule("", ("pods", "pods/attach", "pods/exec"), MANAGE, "granted to session launchers; pods watched for status"),

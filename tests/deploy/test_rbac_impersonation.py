@@ -212,7 +212,10 @@ async def test_the_operator_needs_nothing_beyond_its_declared_rbac(
             ("networking.k8s.io", "networkpolicies", "create"), ("policy", "poddisruptionbudgets", "create"),
             ("traefik.io", "middlewares", "create"), ("traefik.io", "middlewares", "watch"),
             ("secrets-store.csi.x-k8s.io", "secretproviderclasses", "create"),
-            ("secrets-store.csi.x-k8s.io", "secretproviderclasses", "watch")} <= used
+            ("secrets-store.csi.x-k8s.io", "secretproviderclasses", "watch"),
+            ("apiextensions.k8s.io", "customresourcedefinitions", "list"),
+            ("apiextensions.k8s.io", "customresourcedefinitions", "watch"),
+            ("apiextensions.k8s.io", "customresourcedefinitions", "get")} <= used
 
     # Nothing more is granted: every declared permission was used, or is held to be granted to a product's Role,
     # or belongs to a path this Site does not take (said why in NOT_EXERCISED).

@@ -1,18 +1,24 @@
-"""Whether a kind is served: asked of discovery, a yes kept, a no asked again only after a while."""
+"""Whether a kind is served: asked of discovery, a yes kept, a no asked again only after a while (without a watch
+of CRDs); with one, following the cluster's CRDs as they are installed and removed."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from teamop.runtime.cache import InformerCache
 from teamop.runtime.client import Client
 from teamop.runtime.errors import NotFound
 from teamop.runtime.kinds import GVK, KindRegistry
-from teamop.runtime.served import ServedKinds
+from teamop.runtime.served import CRD, CachedCrds, ServedKinds
 from teamop.testing.controlplane import ControlPlane
+from teamop.testing.kubeconfig import write_impersonating_kubeconfig
+from teamop.testing.thirdparty import ThirdPartyCRDs
+from teamop.testing.wait import eventually_async
 
 GADGET = GVK("example.com", "v1", "Gadget")
 MIDDLEWARE = GVK("traefik.io", "v1alpha1", "Middleware")
@@ -93,4 +99,85 @@ async def test_a_crd_installed_in_the_cluster_is_served_and_a_missing_one_is_not
         await thirdparty_crds("middlewares")
         assert await ServedKinds(client.kinds).served(MIDDLEWARE)
     finally:
+        await client.close()
+
+
+class Asker:
+    def __init__(self) -> None:
+        self.woken = 0
+
+    def enqueue_all(self) -> int:
+        self.woken += 1
+        return 1
+
+
+@pytest.fixture
+async def admin_cache(controlplane: ControlPlane) -> AsyncIterator[InformerCache]:
+    client = await Client.from_kubeconfig(str(controlplane.kubeconfig))
+    cache = InformerCache(client)
+    await cache.start()
+    yield cache
+    await cache.stop()
+    await client.close()
+
+
+@pytest.mark.controlplane
+async def test_a_crd_installed_and_removed_while_watched_wakes_the_asker_each_time(
+    controlplane: ControlPlane, admin_cache: InformerCache,
+) -> None:
+    crds, asker = ThirdPartyCRDs(controlplane), Asker()
+    served = ServedKinds(admin_cache.client.kinds, crds=CachedCrds(admin_cache))
+    try:
+        assert not await served.served(MIDDLEWARE, wakes=asker)
+
+        await crds.install("middlewares")
+        await eventually_async(lambda: _woken(served, asker, 1), what="the asker woken by the CRD")
+        assert await served.served(MIDDLEWARE)
+        info = admin_cache.client.kinds.lookup(MIDDLEWARE)
+        assert info is not None
+        assert info.plural == "middlewares"
+
+        await crds.remove(["middlewares"])
+        await eventually_async(lambda: _woken(served, asker, 2), what="the asker woken by the CRD's removal")
+        assert not await served.served(MIDDLEWARE)
+    finally:
+        await crds.remove_all()
+
+
+async def _woken(served: ServedKinds, asker: Asker, times: int) -> bool:
+    await served.settled()
+    return asker.woken == times
+
+
+@pytest.mark.controlplane
+async def test_the_crds_are_watched_as_metadata_only_with_one_list(
+    controlplane: ControlPlane, admin_cache: InformerCache,
+) -> None:
+    served = ServedKinds(admin_cache.client.kinds, crds=CachedCrds(admin_cache))
+    for _ in range(3):
+        assert not await served.served(MIDDLEWARE)
+    [informer] = [i for i in admin_cache.informers() if i.gvk == CRD]
+    assert informer.metadata_only
+    assert informer.lists == 1
+    assert all(set(obj) == {"metadata"} for obj in informer.list())
+
+
+@pytest.mark.controlplane
+async def test_without_permission_to_list_crds_a_kind_is_asked_of_discovery(
+    controlplane: ControlPlane, thirdparty_crds: Callable[..., Awaitable[None]], tmp_path: Path,
+) -> None:
+    await thirdparty_crds("middlewares")
+    kubeconfig = write_impersonating_kubeconfig(controlplane.kubeconfig, tmp_path / "kubeconfig", "no-crd-reader",
+                                                groups=["system:authenticated"])
+    client = await Client.from_kubeconfig(str(kubeconfig))
+    cache = InformerCache(client)
+    await cache.start()
+    try:
+        crds = CachedCrds(cache)
+        served = ServedKinds(client.kinds, crds=crds)
+        assert await served.served(MIDDLEWARE)
+        assert cache.informers() == []  # the watch that cannot list is given up, not retried for ever
+        assert crds.reads == 0
+    finally:
+        await cache.stop()
         await client.close()

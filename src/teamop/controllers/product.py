@@ -126,7 +126,7 @@ class ProductReconciler:
         if inputs.aws is not None:  # keys generated before the secrets moved to AWS stay, should they move back
             keep.append((SECRET, request.namespace, generated_secret_name(request.name, self.kind.component)))
         owned_aws: tuple[GVK, ...] = ()
-        if await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS):
+        if await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller):
             owned_aws = (SECRET_PROVIDER_CLASS,)
             if self.controller is not None:
                 await self.controller.add_owned(SECRET_PROVIDER_CLASS, label_selector=self.manager.managed_by.selector)
@@ -171,14 +171,14 @@ class ProductReconciler:
         else:
             keys = await aws_keys(self.client, self.secrets, namespace=namespace, site=site,
                                   component=self.kind.component, needs=needs, aws=aws)
-            keys.served = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS)
+            keys.served = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller)
             resolved = keys.resolved
         database = None
         if password_key(self.kind):
             database, database_problem = await self._database(obj, spec)
             if database_problem:
                 problems.append(database_problem)
-        traefik = self.kind.middlewares and await served_kinds(self.manager).served(MIDDLEWARE)
+        traefik = self.kind.middlewares and await served_kinds(self.manager).served(MIDDLEWARE, wakes=self.controller)
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
                                  database=database, operator_image=self.operator_image, traefik_middlewares=traefik)
         return Inputs(context, resolved.generated, problems, resolved.values, resolved.note, traefik=traefik,

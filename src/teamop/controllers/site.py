@@ -160,14 +160,15 @@ class SiteReconciler:
         if not (site.spec.keycloak and site.spec.keycloak.enabled):
             return SiteInputs(database=database), None
         served = served_kinds(self.manager)
-        if not await served.served(KEYCLOAK):
+        if not await served.served(KEYCLOAK, wakes=self.controller):
             return SiteInputs(database=database), None
-        middleware = await served.served(MIDDLEWARE)
+        middleware = await served.served(MIDDLEWARE, wakes=self.controller)
         if is_aws(site.spec.secret):  # synced by the CSI driver from the AWS secret: nothing to generate
             user_ref, password_ref = aws_login(name)
+            provider_classes = await served.served(SECRET_PROVIDER_CLASS, wakes=self.controller)
             return SiteInputs(database=database, keycloak_crd_installed=True, keycloak_password=password_ref,
                               keycloak_user=user_ref, traefik_crd_installed=middleware,
-                              secret_provider_class_crd_installed=await served.served(SECRET_PROVIDER_CLASS)), None
+                              secret_provider_class_crd_installed=provider_classes), None
         site_secret = _site_secret_name(site)
         user = SecretNeed(KEYCLOAK_USER_KEY, generate=False)
         resolved = await resolve_secrets(
@@ -188,10 +189,10 @@ class SiteReconciler:
         and sync Deployment deleted. Each is watched from the first time it is served, so that one deleted by hand
         is made again at once."""
         served = served_kinds(self.manager)
-        if not await served.served(KEYCLOAK):
+        if not await served.served(KEYCLOAK, wakes=self.controller):
             return []
         kinds = [KEYCLOAK, DEPLOYMENT]
-        kinds += [gvk for gvk in (MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
+        kinds += [gvk for gvk in (MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk, wakes=self.controller)]
         if self.controller is not None:
             for gvk in kinds:
                 await self.controller.add_owned(gvk, label_selector=self.manager.managed_by.selector)
@@ -213,7 +214,7 @@ class SiteReconciler:
             routed.append("keycloak")
         if not routed:
             conditions.remove("TraefikMiddlewares")
-        elif await served_kinds(self.manager).served(MIDDLEWARE):
+        elif await served_kinds(self.manager).served(MIDDLEWARE, wakes=self.controller):
             conditions.set("TraefikMiddlewares", True, "MiddlewaresCreated", f"for {', '.join(routed)}")
         else:
             conditions.set("TraefikMiddlewares", False, "CRDNotInstalled",

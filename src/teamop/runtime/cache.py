@@ -81,6 +81,11 @@ class InformerCache:
                 informer.start()
         return informer
 
+    async def remove_informer(self, informer: Informer) -> None:
+        """Stop `informer` and forget it (one that cannot list must not hold up the cache's sync)."""
+        self._informers = {key: kept for key, kept in self._informers.items() if kept is not informer}
+        await informer.stop()
+
     def informers(self) -> list[Informer]:
         return list(self._informers.values())
 

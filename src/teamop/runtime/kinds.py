@@ -128,6 +128,12 @@ class KindRegistry:
             for gvk in [g for g in self._known if g.api_version == gv and g not in BUILTIN]:
                 del self._known[gvk]
 
+    def forget(self, gvk: GVK) -> None:
+        """Forget `gvk` (its CRD was removed) and its group/version's discovery: the next resolve asks again."""
+        if gvk not in BUILTIN:
+            self._known.pop(gvk, None)
+        self.invalidate(gvk.api_version)
+
     async def resolve(self, gvk: GVK) -> ResourceInfo:
         info = self._known.get(gvk)
         if info is not None:

@@ -86,6 +86,8 @@ async def cache_differences(manager: Manager) -> list[str]:
     event still on its way. Lists with the manager's own client (reads only)."""
     differences: list[str] = []
     for informer in manager.cache.informers():
+        if not informer.started:  # stopped: its kind is no longer served (see `served`)
+            continue
         info = await manager.client.kinds.resolve(informer.gvk)
         scopes = list(informer.namespaces) if info.namespaced and informer.namespaces else [None]
         live: dict[tuple[str, str], str] = {}
