@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -105,3 +106,24 @@ async def test_removing_traefiks_crd_brings_the_condition_back_without_reconcile
     await running.settled()  # every object reconciled once more, writing nothing
     assert reconcile_errors(running) == errors
     assert site_ready(controlplane, name, namespace)
+
+
+async def test_once_converged_with_traefik_reconciling_everything_again_sends_no_request(
+    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
+    postgres: PostgresServer,
+) -> None:
+    running = await ready_without_traefik(controlplane, namespace, name, operator, postgres)
+    await thirdparty_crds("middlewares")
+    await until(lambda: traefik_reasons(controlplane, name, namespace)
+                == dict.fromkeys(ROUTED, ("True", "MiddlewaresCreated")), timeout=60,
+                what="TraefikMiddlewares to turn True")
+    await running.settled()
+    before = Counter(running.client.requests.snapshot().by_request)
+    since = running.reconciles.mark()
+
+    for controller in running.manager.controllers:
+        controller.enqueue_all()
+    await running.reconciled_everything(since)
+
+    sent = Counter(running.client.requests.snapshot().by_request) - before
+    assert {request: count for request, count in sent.items() if request.verb != "watch"} == {}

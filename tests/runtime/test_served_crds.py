@@ -189,6 +189,25 @@ async def test_every_asker_is_woken_and_told_about_each_change() -> None:
     assert changes == [(MIDDLEWARE, True), (MIDDLEWARE, False)]
 
 
+async def test_a_crd_established_while_it_is_being_read_is_not_missed() -> None:
+    crds, asker = Crds(), Asker()
+    crds.put(crd(MIDDLEWARE_CRD, "Middleware", established=False))
+    served = watching(crds)
+    read = crds.read
+
+    async def established_during_the_read(name: str) -> Obj | None:
+        obj = await read(name)
+        crds.put(crd(MIDDLEWARE_CRD, "Middleware"))  # the status update's event arrives before the answer is kept
+        crds.read = read  # type: ignore[method-assign]
+        return obj
+
+    crds.read = established_during_the_read  # type: ignore[method-assign]
+    assert not await served.served(MIDDLEWARE, wakes=asker)
+    await served.settled()
+    assert await served.served(MIDDLEWARE)
+    assert asker.woken == 1
+
+
 async def test_a_question_asked_while_a_change_is_being_looked_at_gets_the_new_answer() -> None:
     crds = Crds()
     served = watching(crds)

@@ -102,6 +102,7 @@ class ServedKinds:
         self._served: set[GVK] = set()
         self._locks: dict[GVK, asyncio.Lock] = {}
         self._wakers: dict[GVK, list[Waker]] = {}
+        self._crd_changes: dict[GVK, int] = {}  # CRD events that concerned each kind
         self._defined_by: dict[GVK, str] = {}  # the CRD that serves a kind found served
         self._published: dict[GVK, bool] = {}  # while watching: the answer the askers were last given or woken for
         self._rechecks: set[asyncio.Task[None]] = set()
@@ -110,9 +111,9 @@ class ServedKinds:
     async def served(self, gvk: GVK, *, wakes: Waker | None = None) -> bool:
         """Whether `gvk` is served; `wakes` queues its objects once whenever that changes. Callers asking at the
         same time share one request."""
-        if wakes is not None and wakes not in (wakers := self._wakers.setdefault(gvk, [])):
+        wakers = self._wakers.setdefault(gvk, [])  # also: the kinds asked about
+        if wakes is not None and wakes not in wakers:
             wakers.append(wakes)
-        self._wakers.setdefault(gvk, [])
         if await self._watched():
             answer = self._answers.get(gvk)
             if answer is not None:
@@ -120,7 +121,10 @@ class ServedKinds:
             async with self._locks.setdefault(gvk, asyncio.Lock()):
                 answer = self._answers.get(gvk)
                 if answer is None:
-                    answer = self._answers[gvk] = await self._ask_crds(gvk)
+                    seen = self._crd_changes.get(gvk, 0)
+                    answer = await self._ask_crds(gvk)
+                    if self._crd_changes.get(gvk, 0) == seen:  # else a CRD changed meanwhile: its recheck asks again
+                        self._answers[gvk] = answer
                     self._published.setdefault(gvk, answer)
                 return answer
         return await self._ask_discovery(gvk)
@@ -153,6 +157,7 @@ class ServedKinds:
                  if gvk.group == group and self._defined_by.get(gvk, name) == name]
         for gvk in stale:
             self._answers.pop(gvk, None)
+            self._crd_changes[gvk] = self._crd_changes.get(gvk, 0) + 1
         if stale:
             task = asyncio.get_running_loop().create_task(self._recheck(stale), name=f"served kinds {group}")
             self._rechecks.add(task)
