@@ -70,11 +70,12 @@ def test_the_leader_election_role_is_only_for_leases() -> None:
     assert not any(rule.group == "coordination.k8s.io" for rule in MANAGER_RULES)
 
 
-def test_the_operator_may_not_create_or_delete_sites_or_read_crds() -> None:
+def test_the_operator_may_not_create_or_delete_sites_or_change_crds() -> None:
     assert not allowed(MANAGER_RULES, GROUP, "sites", "create")
     assert not allowed(MANAGER_RULES, GROUP, "sites", "delete")
     assert not allowed(MANAGER_RULES, GROUP, "sites", "update")
-    assert not allowed(MANAGER_RULES, "apiextensions.k8s.io", "customresourcedefinitions", "get")
+    for verb in ("create", "update", "patch", "delete"):
+        assert not allowed(MANAGER_RULES, "apiextensions.k8s.io", "customresourcedefinitions", verb)
 
 
 def test_rendered_bindings_bind_the_operator_service_account_in_posit_team_system() -> None:
