@@ -4,6 +4,7 @@ of CRDs); with one, following the cluster's CRDs as they are installed and remov
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ import pytest
 from teamop.runtime.cache import InformerCache
 from teamop.runtime.client import Client
 from teamop.runtime.errors import NotFound
+from teamop.runtime.informer import Informer
 from teamop.runtime.kinds import GVK, KindRegistry
-from teamop.runtime.served import CRD, CachedCrds, ServedKinds
+from teamop.runtime.served import CRD, CachedCrds, ServedKinds, informers_following
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.kubeconfig import write_impersonating_kubeconfig
 from teamop.testing.thirdparty import ThirdPartyCRDs
@@ -181,3 +183,38 @@ async def test_without_permission_to_list_crds_a_kind_is_asked_of_discovery(
     finally:
         await cache.stop()
         await client.close()
+
+
+@pytest.mark.controlplane
+async def test_the_informers_of_a_kind_no_longer_served_stop_and_start_again_when_it_is_served(
+    controlplane: ControlPlane, admin_cache: InformerCache, namespace: str,
+) -> None:
+    crds = ThirdPartyCRDs(controlplane)
+    await crds.install("middlewares")
+    try:
+        served = ServedKinds(admin_cache.client.kinds, crds=CachedCrds(admin_cache),
+                             on_change=informers_following(admin_cache))
+        assert await served.served(MIDDLEWARE)
+        informer = admin_cache.get_informer(MIDDLEWARE, namespace=namespace)
+        await informer.wait_for_sync(30)
+
+        await crds.remove(["middlewares"])
+        await eventually_async(lambda: _started(served, informer, False), what="the Middleware informer stopped")
+
+        await crds.install("middlewares")
+        await eventually_async(lambda: _started(served, informer, True), what="the informer started again")
+        controlplane.kubectl("apply", "-n", namespace, "-f", "-", input=json.dumps({
+            "apiVersion": "traefik.io/v1alpha1", "kind": "Middleware", "metadata": {"name": "forward"},
+            "spec": {"headers": {"customRequestHeaders": {"X-Forwarded-Proto": "https"}}}}))
+        await eventually_async(lambda: _holds(informer, "forward", namespace), what="the new Middleware seen")
+    finally:
+        await crds.remove_all()
+
+
+async def _started(served: ServedKinds, informer: Informer, started: bool) -> bool:
+    await served.settled()
+    return informer.started == started
+
+
+async def _holds(informer: Informer, name: str, namespace: str) -> bool:
+    return informer.get(name, namespace) is not None

@@ -259,16 +259,20 @@ class CachedCrds:
             return None
 
 
-async def _start_or_stop_informers(cache: InformerCache, gvk: GVK, served: bool) -> None:
-    """Informers of a kind no longer served stop (rather than fail to list every few seconds); they start again,
-    listing afresh, when it is served again."""
-    for informer in cache.informers():
-        if informer.gvk != gvk:
-            continue
-        if served and not informer.started and cache.started:
-            informer.start()
-        elif not served and informer.started:
-            await informer.stop()
+def informers_following(cache: InformerCache) -> Callable[[GVK, bool], Awaitable[None]]:
+    """An `on_change`: the informers of a kind no longer served stop (rather than fail to list every few seconds);
+    they start again, listing afresh, when it is served again."""
+
+    async def follow(gvk: GVK, served: bool) -> None:
+        for informer in cache.informers():
+            if informer.gvk != gvk:
+                continue
+            if served and not informer.started and cache.started:
+                informer.start()
+            elif not served and informer.started:
+                await informer.stop()
+
+    return follow
 
 
 _by_manager: weakref.WeakKeyDictionary[Manager, ServedKinds] = weakref.WeakKeyDictionary()
@@ -281,7 +285,6 @@ def served_kinds(manager: Manager) -> ServedKinds:
     if memo is None or (memo._crds is None and manager.cache.started):
         cache = manager.cache
         crds = CachedCrds(cache) if cache.started else None
-        memo = _by_manager[manager] = ServedKinds(
-            manager.client.kinds, crds=crds,
-            on_change=lambda gvk, served: _start_or_stop_informers(cache, gvk, served))
+        memo = _by_manager[manager] = ServedKinds(manager.client.kinds, crds=crds,
+                                                  on_change=informers_following(cache))
     return memo
