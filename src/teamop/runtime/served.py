@@ -101,7 +101,9 @@ class ServedKinds:
         self._missing_since: dict[GVK, float] = {}  # otherwise: when discovery last said the kind is not served
         self._served: set[GVK] = set()
         self._locks: dict[GVK, asyncio.Lock] = {}
-        self._wakers: dict[GVK, list[Waker]] = {}
+        # Weakly: a controller (whose reconciler holds its manager) must not keep the manager this memo is kept for
+        # alive (`served_kinds`).
+        self._wakers: dict[GVK, weakref.WeakSet[Waker]] = {}
         self._crd_changes: dict[GVK, int] = {}  # CRD events that concerned each kind
         self._defined_by: dict[GVK, str] = {}  # the CRD that serves a kind found served
         self._published: dict[GVK, bool] = {}  # while watching: the answer the askers were last given or woken for
@@ -111,9 +113,9 @@ class ServedKinds:
     async def served(self, gvk: GVK, *, wakes: Waker | None = None) -> bool:
         """Whether `gvk` is served; `wakes` queues its objects once whenever that changes. Callers asking at the
         same time share one request."""
-        wakers = self._wakers.setdefault(gvk, [])  # also: the kinds asked about
-        if wakes is not None and wakes not in wakers:
-            wakers.append(wakes)
+        wakers = self._wakers.setdefault(gvk, weakref.WeakSet())  # also: the kinds asked about
+        if wakes is not None:
+            wakers.add(wakes)
         if await self._watched():
             answer = self._answers.get(gvk)
             if answer is not None:
@@ -180,7 +182,7 @@ class ServedKinds:
             log.info("kind now served" if now else "kind no longer served", kind=str(gvk))
             if self._on_change is not None:
                 await self._on_change(gvk, now)
-            for waker in self._wakers.get(gvk, ()):
+            for waker in list(self._wakers.get(gvk, ())):
                 waker.enqueue_all()
 
     async def settled(self) -> None:
