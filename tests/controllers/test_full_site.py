@@ -330,3 +330,15 @@ async def test_removing_workbench_deletes_its_resource_and_database_resource_but
     controlplane.kubectl("patch", "site", name, "-n", namespace, "--type=merge",
                          "-p", json.dumps({"spec": {"workbench": workbench}}))
     await until(lambda: site_ready(controlplane, name, namespace), timeout=120, what="the Site Ready again")
+
+
+async def test_a_new_sites_generated_keys_cost_no_read_of_a_secret_that_does_not_exist(
+    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+) -> None:
+    running = await converge(controlplane, namespace, name, operator, postgres)  # the sample keeps no key of its own
+    await running.settled()
+
+    assert secret_value(controlplane, f"{name}-connect-generated", namespace, "pub-secret-key")
+    missing = {request: n for request, n in running.client.requests.snapshot().with_code(404).items()
+               if request.resource == "secrets"}
+    assert missing == {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from teamop.runtime.apply import Applier
+from teamop.runtime.apply import BIND_COMPLETED, Applier
 from teamop.runtime.kinds import GVK, KindRegistry, ResourceInfo, gvk_of
 from teamop.runtime.ownership import ManagedBy, OwnershipConflict
 
@@ -322,3 +322,42 @@ async def test_children_of_one_kind_applied_together_hear_of_their_kind_once(api
     await applier.ensure_children(OWNER, [config_map(f"c{i}") for i in range(4)], owned_kinds=[CONFIG_MAP])
     await applier.ensure_children(OWNER, [config_map("d")], owned_kinds=[])
     assert cache.observers == [CONFIG_MAP]
+
+
+class LaggingCache(ObservedCache):
+    """Behind every write until told it caught up."""
+
+    def __init__(self, api: FakeApi) -> None:
+        super().__init__(api)
+        self.caught_up = False
+
+    async def get(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None:
+        return await super().get(gvk, name, namespace) if self.caught_up else None
+
+
+async def test_a_write_the_cache_has_not_seen_yet_is_told_until_the_cache_has_it(api: FakeApi) -> None:
+    cache = LaggingCache(api)
+    applier = Applier(api, cache)  # type: ignore[arg-type]
+    assert await applier.unseen_write(CONFIG_MAP, "c", "ns") is None
+
+    await applier.ensure_children(OWNER, [config_map("c", key="value")], owned_kinds=[CONFIG_MAP])
+    written = await applier.unseen_write(CONFIG_MAP, "c", "ns")
+    assert written is not None
+    assert written["data"] == {"key": "value"}
+
+    cache.caught_up = True
+    assert await applier.unseen_write(CONFIG_MAP, "c", "ns") is None
+
+
+async def test_a_claim_the_cluster_is_binding_is_kept_without_reading_its_volume(
+    api: FakeApi, applier: Applier,
+) -> None:
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    api.put({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+             "metadata": {"name": "data", "namespace": "ns", "annotations": {BIND_COMPLETED: "yes"}},
+             "spec": {**spec, "volumeName": "pv-1"}, "status": {"phase": "Pending"}})
+    desired = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data"}, "spec": spec}
+
+    await applier.ensure_children(OWNER, [desired], owned_kinds=[])  # the fake API has no volume pv-1 to read
+
+    assert ("delete", "data") not in api.writes

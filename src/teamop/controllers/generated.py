@@ -18,7 +18,7 @@ import enum
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from teamop.controllers.kinds import SECRET
 from teamop.controllers.secrets import decode_data, secret_data
@@ -26,6 +26,7 @@ from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.naming import child_name, component_labels, generated_secret_name
 from teamop.runtime.client import Client
 from teamop.runtime.errors import NotFound
+from teamop.runtime.kinds import GVK
 from teamop.runtime.namedreader import NamedReader
 
 PUBLIC_KEY_SUFFIX = ".pub"
@@ -137,6 +138,12 @@ def sources_note(component: str, sources: Mapping[str, KeySource], taken: Sequen
     return f"{component} keys ({', '.join(sorted(taken))} taken now): " + "; ".join(parts)
 
 
+class RecentWrites(Protocol):
+    """What the operator itself wrote that its cache has not seen yet (`Applier.unseen_write`)."""
+
+    async def unseen_write(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None: ...
+
+
 @dataclass
 class ResolvedSecrets:
     refs: dict[str, SecretKeyRef] = field(default_factory=dict)
@@ -161,12 +168,16 @@ async def resolve_secrets(
     site_secret: str | None,
     needs: Iterable[SecretNeed],
     fixed: Mapping[str, str] | None = None,
+    recent: RecentWrites | None = None,
 ) -> ResolvedSecrets:
     """Where each needed key lives. A missing site secret is not an error: everything is generated then.
 
-    Secrets are read by name (`secret_reader`). Only before writing something new into `-generated` (a first take
-    or a new value) are `-generated` and the Go operator's Secret read from the server, as the cache may lag behind
-    a write of a moment ago: no key is generated while an older one exists, and a take is reported once."""
+    Secrets are read by name (`secret_reader`). Before writing something new into `-generated` (a first take or a
+    new value), the cache may lag behind a write of a moment ago: no key is generated while an older one exists,
+    and a take is reported once. With `recent` (the applier that writes `-generated`), `-generated` as it last
+    wrote it is used while the cache has not seen that write: no request (the Go operator's Secret is only read,
+    never written by teamop, so the cache, synced before any reconcile, knows it). Without, `-generated` and the
+    Go operator's Secret are read from the server."""
     needs = list(needs)
     name = generated_secret_name(site, component)
     predecessor_name = predecessor_secret_name(site, component)
@@ -177,7 +188,13 @@ async def resolve_secrets(
         generated=await secret_data(secrets, namespace, name),
     )
     choices = plan(needs, found)
-    if first_taken(choices, found.generated):
+    if first_taken(choices, found.generated) and recent is not None:
+        written = await recent.unseen_write(SECRET, name, namespace)
+        if written is not None:
+            found = Found(site_secret=found.site_secret, predecessor=found.predecessor,
+                          generated=decode_data(written))
+            choices = plan(needs, found)
+    elif first_taken(choices, found.generated):
         found = Found(
             site_secret=found.site_secret,
             predecessor=await _live(client, namespace, predecessor_name) if has_predecessor_keys else None,

@@ -167,7 +167,8 @@ class ProductReconciler:
         keys = None
         if aws is None:
             resolved = await resolve_secrets(self.client, self.secrets, namespace=namespace, site=site,
-                                             component=self.kind.component, site_secret=site_secret, needs=needs)
+                                             component=self.kind.component, site_secret=site_secret, needs=needs,
+                                             recent=self.manager.applier)
         else:
             keys = await aws_keys(self.client, self.secrets, namespace=namespace, site=site,
                                   component=self.kind.component, needs=needs, aws=aws)

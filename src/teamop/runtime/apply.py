@@ -67,6 +67,10 @@ from teamop.runtime.writememo import WriteMemo
 log = structlog.get_logger(__name__)
 
 ObjectKey = tuple[GVK, str | None, str]
+
+BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
+"""Set on a claim by the cluster's volume binder once it has found the claim's volume (the claim stays Pending a
+moment longer, until its status is written)."""
 Outcome = Literal["created", "updated", "unchanged"]
 T = TypeVar("T")
 
@@ -219,6 +223,13 @@ class Applier:
             raise failures[0]
         return results  # type: ignore[return-value]
 
+    async def unseen_write(self, gvk: GVK, name: str, namespace: str | None) -> Mapping[str, Any] | None:
+        """The object as this applier wrote it, while the cache has not seen that write yet (a reconcile of a
+        moment ago); None when the cache is up to date with every write of it."""
+        cached = await self.cache.get(gvk, name, namespace)
+        current = self._memo.current((gvk, namespace, name), cached)
+        return None if current is cached else current
+
     async def _ensure_one(
         self, owner: Mapping[str, Any], owner_uid: str, obj: dict[str, Any], key: ObjectKey
     ) -> tuple[Outcome, list[str]]:
@@ -294,6 +305,8 @@ class Applier:
         volume = (live.get("spec") or {}).get("volumeName")
         if not volume or (desired.get("spec") or {}).get("volumeName") == volume:
             return False
+        if ((live.get("metadata") or {}).get("annotations") or {}).get(BIND_COMPLETED):
+            return False  # the cluster's binder found the volume and is binding the claim to it: no read needed
         try:
             await self.client.get(PERSISTENT_VOLUME, volume)
         except NotFound:
