@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from teamop.controllers.generated import ResolvedSecrets, resolve_secrets
+from teamop.controllers.generated import RecentWrites, ResolvedSecrets, resolve_secrets
 from teamop.controllers.secrets import secret_data
 from teamop.products.aws_secrets import SECRET_PROVIDER_CLASS, SECRET_PROVIDER_CLASS_CRD, AwsSecrets
 from teamop.products.context import SecretNeed
@@ -50,12 +50,12 @@ def crd_missing_message() -> str:
 
 
 async def aws_keys(client: Client, secrets: NamedReader, *, namespace: str, site: str, component: str,
-                   needs: list[SecretNeed], aws: AwsSecrets) -> AwsKeys:
+                   needs: list[SecretNeed], aws: AwsSecrets, recent: RecentWrites | None = None) -> AwsKeys:
     """Every need: from a synced Secret when the reference syncs it, generated (once, kept) when the reference
     generates it even with AWS, else left to the CSI mount (licences, tokens: files the pods read)."""
     generated_needs = [need for need in needs if need.key not in aws.refs and need.generate]
     resolved = await resolve_secrets(client, secrets, namespace=namespace, site=site, component=component,
-                                     site_secret=None, needs=generated_needs)
+                                     site_secret=None, needs=generated_needs, recent=recent)
     found: dict[str, Mapping[str, str] | None] = {}
     for name in aws.synced_secrets():
         found[name] = await secret_data(secrets, namespace, name)

@@ -171,7 +171,7 @@ class ProductReconciler:
                                              recent=self.manager.applier)
         else:
             keys = await aws_keys(self.client, self.secrets, namespace=namespace, site=site,
-                                  component=self.kind.component, needs=needs, aws=aws)
+                                  component=self.kind.component, needs=needs, aws=aws, recent=self.manager.applier)
             keys.served = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller)
             resolved = keys.resolved
         database = None

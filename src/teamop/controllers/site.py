@@ -174,7 +174,7 @@ class SiteReconciler:
         resolved = await resolve_secrets(
             self.client, self.secrets, namespace=namespace, site=name, component="keycloak",
             site_secret=site_secret, needs=[SecretNeed(PASSWORD_KEYS["keycloak"]), user],
-            fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")})
+            fixed={KEYCLOAK_USER_KEY: database_identifier(name, "keycloak")}, recent=self.manager.applier)
         user_ref = resolved.refs[KEYCLOAK_USER_KEY]  # the role teamop creates, kept in `-generated`
         if site_secret and resolved.sources.get(KEYCLOAK_USER_KEY) is KeySource.SITE_SECRET:
             user_ref = SecretKeyRef(site_secret, KEYCLOAK_USER_KEY)
