@@ -19,6 +19,7 @@ from teamop.runtime.client import Client
 from teamop.runtime.frozen import ReadOnlyError
 from teamop.runtime.kinds import GVK
 from teamop.testing.controlplane import ControlPlane
+from teamop.testing.wait import until
 
 CONFIGMAP = GVK("", "v1", "ConfigMap")
 POD = GVK("", "v1", "Pod")
@@ -43,6 +44,20 @@ async def synced_cache(client: Client, namespace: str, *kinds: GVK) -> InformerC
     return cache
 
 
+async def cached_as_written(cache: InformerCache, gvk: GVK, written: dict[str, Any]) -> dict[str, Any]:
+    """The cached object once the cache holds the last write: an informer's first LIST may be answered from the
+    API server's watch cache, a moment behind a write just made, and the watch brings the write after it. (Later
+    writes by others, a Pod's binding and status, count too: etcd's resourceVersions only grow.)"""
+    name, namespace = written["metadata"]["name"], written["metadata"]["namespace"]
+    version = written["metadata"]["resourceVersion"]
+
+    def held() -> dict[str, Any] | None:
+        obj = cache.get(gvk, name, namespace)
+        return obj if obj is not None and int(obj["metadata"]["resourceVersion"]) >= int(version) else None
+
+    return await until(held, what=f"the cache to hold {gvk.kind} {name} at resourceVersion {version} or later")
+
+
 def managers(obj: dict[str, Any] | None) -> list[tuple[str, str]]:
     entries = ((obj or {}).get("metadata") or {}).get("managedFields") or []
     return sorted((entry["manager"], entry.get("subresource", "")) for entry in entries)
@@ -64,10 +79,10 @@ async def test_the_cache_keeps_our_entry_and_one_merged_entry_of_everyone_elses(
 ) -> None:
     kubectl_apply(controlplane, configmap("shared", namespace, theirs="1"))
     await client.patch(CONFIGMAP, "shared", namespace, {"data": {"edited": "2"}}, field_manager="kubectl-edit")
-    await client.apply(configmap("shared", namespace, ours="3"))
+    written = await client.apply(configmap("shared", namespace, ours="3"))
     cache = await synced_cache(client, namespace, CONFIGMAP)
     try:
-        cached = cache.get(CONFIGMAP, "shared", namespace)
+        cached = await cached_as_written(cache, CONFIGMAP, written)
         assert managers(cached) == sorted([(client.field_manager, ""), (OTHERS, "")])
         others = next(e for e in cached["metadata"]["managedFields"] if e["manager"] == OTHERS)
         assert {"f:theirs", "f:edited"} <= set(others["fieldsV1"]["f:data"])
@@ -82,10 +97,12 @@ async def test_every_entry_is_kept_while_a_previous_operators_fields_await_takeo
     controlplane: ControlPlane, namespace: str, client: Client
 ) -> None:
     await client.create(configmap("inherited", namespace, old="1"), field_manager=PREDECESSOR)
-    await client.patch(CONFIGMAP, "inherited", namespace, {"data": {"edited": "2"}}, field_manager="kubectl-edit")
+    written = await client.patch(CONFIGMAP, "inherited", namespace, {"data": {"edited": "2"}},
+                                 field_manager="kubectl-edit")
     cache = await synced_cache(client, namespace, CONFIGMAP)
     try:
-        assert managers(cache.get(CONFIGMAP, "inherited", namespace)) == [("go-operator", ""), ("kubectl-edit", "")]
+        cached = await cached_as_written(cache, CONFIGMAP, written)
+        assert managers(cached) == [("go-operator", ""), ("kubectl-edit", "")]
     finally:
         await cache.stop()
 
@@ -94,12 +111,12 @@ async def test_every_entry_is_kept_while_a_previous_operators_fields_await_takeo
 async def test_pods_are_cached_with_their_status_and_without_managed_fields(
     controlplane: ControlPlane, namespace: str, client: Client
 ) -> None:
-    await client.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": namespace},
-                         "spec": {"containers": [{"name": "web", "image": "example.dev/web:1"}]}})
+    written = await client.create({"apiVersion": "v1", "kind": "Pod",
+                                   "metadata": {"name": "web", "namespace": namespace},
+                                   "spec": {"containers": [{"name": "web", "image": "example.dev/web:1"}]}})
     cache = await synced_cache(client, namespace, POD)
     try:
-        pod = cache.get(POD, "web", namespace)
-        assert pod is not None
+        pod = await cached_as_written(cache, POD, written)
         assert sorted(pod) == ["apiVersion", "kind", "metadata", "status"]
         assert "managedFields" not in pod["metadata"]
     finally:
@@ -110,11 +127,10 @@ async def test_pods_are_cached_with_their_status_and_without_managed_fields(
 async def test_a_reader_that_changes_a_cached_object_is_refused_and_the_cache_stays_as_it_was(
     controlplane: ControlPlane, namespace: str, client: Client
 ) -> None:
-    await client.apply(configmap("read", namespace, value="1"))
+    written = await client.apply(configmap("read", namespace, value="1"))
     cache = await synced_cache(client, namespace, CONFIGMAP)
     try:
-        cached = cache.get(CONFIGMAP, "read", namespace)
-        assert cached is not None
+        cached = await cached_as_written(cache, CONFIGMAP, written)
         with pytest.raises(ReadOnlyError):
             cached["data"]["value"] = "changed by a reconciler"
         with pytest.raises(ReadOnlyError):
