@@ -88,6 +88,7 @@ class Inputs:
     key_sources: str | None = None  # the Event text when keys are taken into `-generated` now (no values)
     aws: AwsKeys | None = None  # secret.type aws: the synced Secrets and whether their CRD is served
     traefik: bool = False  # Traefik's Middleware kind is served (only asked for products with middlewares)
+    provider_classes: bool = False  # the Secrets Store CSI driver's SecretProviderClass kind is served
 
 
 class ProductReconciler:
@@ -126,7 +127,7 @@ class ProductReconciler:
         if inputs.aws is not None:  # keys generated before the secrets moved to AWS stay, should they move back
             keep.append((SECRET, request.namespace, generated_secret_name(request.name, self.kind.component)))
         owned_aws: tuple[GVK, ...] = ()
-        if await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller):
+        if inputs.provider_classes:
             owned_aws = (SECRET_PROVIDER_CLASS,)
             if self.controller is not None:
                 await self.controller.add_owned(SECRET_PROVIDER_CLASS, label_selector=self.manager.managed_by.selector)
@@ -164,6 +165,7 @@ class ProductReconciler:
             problems.append((problem.reason, str(problem)))
             site_secret = None
         aws = product_secrets(self.kind.component, spec, site)
+        provider_classes = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller)
         keys = None
         if aws is None:
             resolved = await resolve_secrets(self.client, self.secrets, namespace=namespace, site=site,
@@ -172,7 +174,7 @@ class ProductReconciler:
         else:
             keys = await aws_keys(self.client, self.secrets, namespace=namespace, site=site,
                                   component=self.kind.component, needs=needs, aws=aws, recent=self.manager.applier)
-            keys.served = await served_kinds(self.manager).served(SECRET_PROVIDER_CLASS, wakes=self.controller)
+            keys.served = provider_classes
             resolved = keys.resolved
         database = None
         if password_key(self.kind):
@@ -183,7 +185,7 @@ class ProductReconciler:
         context = render_context(self.kind, spec, site=site, namespace=namespace, secrets=resolved.refs,
                                  database=database, operator_image=self.operator_image, traefik_middlewares=traefik)
         return Inputs(context, resolved.generated, problems, resolved.values, resolved.note, traefik=traefik,
-                      aws=keys)
+                      provider_classes=provider_classes, aws=keys)
 
     async def _database(self, obj: Obj, spec: Any) -> tuple[DatabaseAddress | None, tuple[str, str] | None]:
         """Where the product's database lives: `spec.databaseConfig.host` (set by the Site), else the admin URL
