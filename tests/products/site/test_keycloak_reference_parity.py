@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from site_parity import REFERENCE, differences, leaves, load
+from site_parity import REFERENCE, load
 
 from teamop.api.v1beta1 import Site, SiteSpec
 from teamop.products.context import SecretKeyRef
 from teamop.products.site import DatabaseServer, SiteInputs, render_site
 from teamop.products.site.differences import allowed_paths
+from teamop.testing.parity import differences, leaves
 
 SITE = "test"
 NAMESPACE = "posit-team"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from site_parity import gcfg_settings
-
 from teamop.api.v1beta1 import Site, SiteSpec
 from teamop.controllers.preview import plan_site
 from teamop.controllers.registry import PRODUCT_KINDS
 from teamop.controllers.render_inputs import DatabaseAddress, render_context
 from teamop.products.context import SecretKeyRef
 from teamop.products.site import DatabaseServer, SiteInputs, render_site
+from teamop.testing.parity import ini_settings
 
 DATABASE = DatabaseServer("db.example", 5432, "require")
 LICENSE = {"type": "FILE", "existingSecretName": "license", "existingSecretKey": "lic"}
@@ -37,7 +36,7 @@ def config_file(spec: SiteSpec, config_map: str, file: str) -> dict[str, Any]:
     plan = plan_site(site, "team", database=DATABASE)
     body = next(p.body for p in plan.objects if p.body["kind"] == "ConfigMap" and p.body["metadata"]["name"]
                 == config_map)
-    return gcfg_settings(body["data"][file])
+    return ini_settings(body["data"][file])
 
 
 def test_json_log_format_switches_connect_and_chronicle_logs_to_json() -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from site_parity import REFERENCE, REFERENCE_OBJECTS, differences, gcfg_settings, leaves, load
+from site_parity import REFERENCE, REFERENCE_OBJECTS, load
 
 from teamop.api.v1beta1 import Site
 from teamop.controllers.preview import SitePlan, plan_site
 from teamop.products.context import SecretKeyRef
 from teamop.products.site import DatabaseServer, SiteInputs, render_site
 from teamop.products.site.differences import allowed_paths
+from teamop.testing.parity import differences, ini_settings, leaves
 
 SITE = "test"
 NAMESPACE = "posit-team"
@@ -67,7 +68,7 @@ def gcfg_differences(plan: SitePlan, product: str, file: str) -> list[str]:
     name = f"{SITE}-{product}"
     ours = the_one([planned.body for planned in plan.objects], "ConfigMap", name)["data"][file]
     theirs = load(REFERENCE_OBJECTS / f"ConfigMap-{name}.yaml")["data"][file]
-    return differences(gcfg_settings(ours), gcfg_settings(theirs), allowed_paths("ConfigMap"),
+    return differences(ini_settings(ours), ini_settings(theirs), allowed_paths("ConfigMap"),
                        prefix=f"data.{file}.")
 
 

@@ -76,8 +76,9 @@ def product(rendered: SiteRendered, kind: str) -> dict[str, Any]:
 
 
 # --- the Go operator's objects, as its code builds them ---------------------------------------------------------
-def nfs_pv(name: str, path: str, storage_class: str, size: str, server: str = NFS_SERVER) -> dict[str, Any]:
-    """`provisionNfsVolume` and `provisionRootNfsVolume` (volumes.go)."""
+def site_pv(name: str, size: str, storage_class: str, mount_options: list[str],
+            source: dict[str, Any]) -> dict[str, Any]:
+    """What every PersistentVolume of the Site shares (volumes.go); `source` is its `nfs` or `csi` entry."""
     return {
         "apiVersion": "v1", "kind": "PersistentVolume",
         "metadata": {"name": name, "labels": SITE_LABELS},
@@ -85,31 +86,25 @@ def nfs_pv(name: str, path: str, storage_class: str, size: str, server: str = NF
             "capacity": {"storage": size},
             "accessModes": ["ReadWriteMany"],
             "storageClassName": storage_class,
-            "mountOptions": NFS_OPTIONS,
+            "mountOptions": mount_options,
             "persistentVolumeReclaimPolicy": "Retain",
-            "nfs": {"server": server, "path": path},
+            **source,
         },
     }
+
+
+def nfs_pv(name: str, path: str, storage_class: str, size: str, server: str = NFS_SERVER) -> dict[str, Any]:
+    """`provisionNfsVolume` and `provisionRootNfsVolume` (volumes.go)."""
+    return site_pv(name, size, storage_class, NFS_OPTIONS, {"nfs": {"server": server, "path": path}})
 
 
 def fsx_pv(name: str, volume_path: str, size: str) -> dict[str, Any]:
     """`provisionFsxVolume` and `provisionRootFsxVolume` (volumes.go): the storage class is the PV's name."""
-    return {
-        "apiVersion": "v1", "kind": "PersistentVolume",
-        "metadata": {"name": name, "labels": SITE_LABELS},
-        "spec": {
-            "capacity": {"storage": size},
-            "accessModes": ["ReadWriteMany"],
-            "storageClassName": name,
-            "mountOptions": FSX_OPTIONS,
-            "persistentVolumeReclaimPolicy": "Retain",
-            "csi": {
-                "driver": "fsx.openzfs.csi.aws.com",
-                "volumeHandle": FSX_VOLUME,
-                "volumeAttributes": {"DNSName": FSX_NFS_SERVER, "VolumePath": volume_path, "ResourceType": "volume"},
-            },
-        },
-    }
+    return site_pv(name, size, name, FSX_OPTIONS, {"csi": {
+        "driver": "fsx.openzfs.csi.aws.com",
+        "volumeHandle": FSX_VOLUME,
+        "volumeAttributes": {"DNSName": FSX_NFS_SERVER, "VolumePath": volume_path, "ResourceType": "volume"},
+    }})
 
 
 def site_claim(name: str, size: str, storage_class: str, volume_name: str) -> dict[str, Any]:

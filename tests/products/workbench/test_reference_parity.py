@@ -10,7 +10,7 @@ are those listed, with their reasons, in `teamop.products.site.differences`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,11 +22,9 @@ from teamop.products.site import DatabaseServer, SiteInputs, render_site
 from teamop.products.site.differences import allowed_paths
 from teamop.products.workbench import render
 from teamop.products.workbench.render import WorkbenchRendered
+from teamop.testing.parity import Settings, differences, ini_settings, leaves
 
 DATABASE = DatabaseServer("postgres.example.test", 5432, "disable")
-Settings = dict[str, Any]
-"""One file's settings (or one object's spec): a readable location inside it → its value."""
-ABSENT = "(absent)"
 
 
 @pytest.fixture(scope="module")
@@ -44,53 +42,13 @@ def workbench_objects(workbench_resource: dict[str, Any]) -> WorkbenchRendered:
     return render(spec, context_for(spec))
 
 
-def leaves(value: Any, path: str = "") -> dict[str, Any]:
-    """Dotted path → value of every leaf. An empty mapping or list is no value: the Go operator writes its unset
-    structs as `{}`, which means the same as leaving them out."""
-    if isinstance(value, Mapping):
-        found: dict[str, Any] = {}
-        for key, item in value.items():
-            found.update(leaves(item, f"{path}.{key}" if path else str(key)))
-        return found
-    if value == [] or value is None:
-        return {}
-    return {path: value}
-
-
-def is_allowed(path: str, allowed: Iterable[str]) -> bool:
-    return any(path == prefix or path.startswith(prefix + ".") for prefix in allowed)
-
-
-def differing_paths(ours: Settings, theirs: Settings) -> list[str]:
-    return sorted(path for path in set(ours) | set(theirs) if ours.get(path, ABSENT) != theirs.get(path, ABSENT))
-
-
-def describe(path: str, ours: Settings, theirs: Settings, location: str | None = None) -> str:
-    return f"{location or path}: teamop {shown(ours.get(path, ABSENT))}, reference {shown(theirs.get(path, ABSENT))}"
-
-
-def shown(value: Any, limit: int = 100) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
-
-
 def meaningful_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def ini_settings(text: str) -> Settings:
-    """`[section] key` → value for a `key=value` file (a file without sections has the section "")."""
-    settings: Settings = {}
-    section = ""
-    for line in meaningful_lines(text):
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-            settings[f"[{section}]"] = "present"
-            continue
-        key, separator, value = line.partition("=")
-        assert separator, f"not a key=value line: {line!r}"
-        settings[f"[{section}] {key}" if section else key] = value
-    return settings
+def conf_settings(text: str) -> Settings:
+    """`[section] key` → value for a `key=value` file (a key before any section is located by its name alone)."""
+    return ini_settings(text, comment_marks=("#",))
 
 
 def whitespace_settings(text: str) -> Settings:
@@ -128,7 +86,7 @@ def template_settings(text: str) -> Settings:
 FILE_FORMATS: dict[str, Callable[[str], Settings]] = {
     ".json": json_settings,
     ".extensions.conf": line_settings,
-    ".conf": ini_settings,
+    ".conf": conf_settings,
     "launcher-env": line_settings,
     "login.defs": whitespace_settings,
     "common-session": line_settings,
@@ -151,21 +109,15 @@ def config_map_differences(rendered: WorkbenchRendered, name: str) -> list[str]:
     found = [f"data.{file}: only in {'teamop' if file in ours else 'the reference'}"
              for file in sorted(set(ours) ^ set(theirs))]
     for file in sorted(set(ours) & set(theirs)):
-        our_settings, their_settings = file_settings(file, ours[file]), file_settings(file, theirs[file])
-        for path in differing_paths(our_settings, their_settings):
-            location = f"data.{file}.{path}"
-            if not is_allowed(location, allowed):
-                found.append(describe(path, our_settings, their_settings, location))
+        found += differences(file_settings(file, ours[file]), file_settings(file, theirs[file]), allowed,
+                             prefix=f"data.{file}.")
     return found
 
 
 def test_the_site_writes_the_workbench_resource_the_reference_wrote(workbench_resource: dict[str, Any]) -> None:
     theirs = load(REFERENCE / "Workbench-test.yaml")
     assert workbench_resource["metadata"]["name"] == theirs["metadata"]["name"]
-    ours, reference = leaves(workbench_resource["spec"]), leaves(theirs["spec"])
-    allowed = allowed_paths("Workbench")
-    assert [describe(path, ours, reference) for path in differing_paths(ours, reference)
-            if not is_allowed(path, allowed)] == []
+    assert differences(leaves(workbench_resource["spec"]), leaves(theirs["spec"]), allowed_paths("Workbench")) == []
 
 
 def test_the_server_config_files_hold_the_reference_settings(workbench_objects: WorkbenchRendered) -> None:
