@@ -56,6 +56,24 @@ def test_deleting_a_deployment_removes_its_replicaset_and_pods(controlplane: Con
                timeout=60, what="the pods to be garbage-collected")
 
 
+def created_by_the_controller_manager(plane: ControlPlane) -> float:
+    """Requests kube-controller-manager's clients made that the API server answered 201 Created, per its /metrics."""
+    lines = plane.controller_manager_metrics().splitlines()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in lines
+               if line.startswith("rest_client_requests_total{") and 'code="201"' in line and 'method="POST"' in line)
+
+
+def test_the_controller_manager_serves_the_requests_of_its_controllers_as_metrics(
+    controlplane: ControlPlane, namespace: str
+) -> None:
+    before = created_by_the_controller_manager(controlplane)
+    controlplane.kubectl("create", "deployment", "counted", "--image=nginx", "-n", namespace)
+
+    # at least the ReplicaSet and its pod
+    eventually(lambda: created_by_the_controller_manager(controlplane) >= before + 2, timeout=60,
+               what="kube-controller-manager's metrics to count the ReplicaSet and the pod it created")
+
+
 def test_deleting_a_namespace_removes_what_is_in_it(controlplane: ControlPlane) -> None:
     doomed = f"doomed-{uuid.uuid4().hex[:6]}"
     controlplane.kubectl("create", "namespace", doomed)

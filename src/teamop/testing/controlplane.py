@@ -102,6 +102,11 @@ class ControlPlane:
         return f"http://127.0.0.1:{self._etcd_port}"
 
     @property
+    def controller_manager_metrics_url(self) -> str:
+        """kube-controller-manager's /metrics (self-signed certificate, no authentication needed)."""
+        return f"https://127.0.0.1:{self._controller_manager_port}/metrics"
+
+    @property
     def log_dir(self) -> Path:
         return self.workdir / "logs"
 
@@ -119,6 +124,7 @@ class ControlPlane:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._pki = create_pki(self.workdir / "pki")
         self._etcd_port, self._etcd_peer_port, self._apiserver_port = free_port(), free_port(), free_port()
+        self._controller_manager_port = free_port()
         self._write_kubeconfig()
         try:
             self._start_etcd()
@@ -277,7 +283,11 @@ class ControlPlane:
                 f"--service-account-private-key-file={pki.service_account_key}",
                 f"--root-ca-file={pki.ca_cert}",
                 "--leader-elect=false",
-                "--secure-port=0",
+                # /metrics for benchmarks: anonymous (no authentication kubeconfig), a certificate it makes itself
+                "--bind-address=127.0.0.1",
+                f"--secure-port={self._controller_manager_port}",
+                f"--cert-dir={self.workdir / 'controller-manager'}",
+                "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
                 "--use-service-account-credentials=false",
                 "--concurrent-gc-syncs=10",
             ],
@@ -386,6 +396,15 @@ class ControlPlane:
         """The apiserver's own /metrics text (apiserver_request_total and friends)."""
         request = urllib.request.Request(f"{self.server}/metrics")
         with urllib.request.urlopen(request, context=self._ssl_context(), timeout=10) as response:
+            text: str = response.read().decode()
+            return text
+
+    def controller_manager_metrics(self) -> str:
+        """kube-controller-manager's /metrics text (its clients' rest_client_* and its controllers' workqueue_*)."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # its self-signed certificate, on loopback
+        with urllib.request.urlopen(self.controller_manager_metrics_url, context=context, timeout=10) as response:
             text: str = response.read().decode()
             return text
 
