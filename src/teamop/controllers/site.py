@@ -61,7 +61,7 @@ from teamop.runtime.kinds import GVK
 from teamop.runtime.manager import Manager
 from teamop.runtime.ownership import OwnershipConflict
 from teamop.runtime.reconcile import Request, Result
-from teamop.runtime.served import served_kinds
+from teamop.runtime.served import ServedOnce, served_kinds
 from teamop.runtime.store import Obj
 
 log = structlog.get_logger(__name__)
@@ -99,14 +99,15 @@ class SiteReconciler:
             message = f"the Site's spec is invalid, nothing was changed: {_first_error(error)}"
             return await self._failed(obj, conditions, "InvalidSpec", message)
         name, namespace = request.name, request.namespace
+        served = ServedOnce(served_kinds(self.manager), wakes=self.controller)
         database, database_problem = await self._database(obj, site)
-        inputs, generated = await self._keycloak_inputs(site, name, namespace, database)
+        inputs, generated = await self._keycloak_inputs(site, name, namespace, database, served)
         rendered = render_site(name, namespace, site.spec, inputs)
         if rendered.cluster_objects and not has_finalizer(obj, FINALIZER):
             await add_finalizer(self.client, obj, FINALIZER)
             return None  # back with the finalizer in the cache
         desired = [*rendered.objects, *([generated] if generated else [])]
-        owned = [*OWNED_KINDS, *await self._served_keycloak_kinds()]
+        owned = [*OWNED_KINDS, *await self._served_keycloak_kinds(served)]
         refused: str | None = None
         try:
             report = await self.manager.applier.ensure_children(obj, desired, owned_kinds=owned)
@@ -123,7 +124,7 @@ class SiteReconciler:
             conditions.set(notice.condition, notice.status, notice.reason, notice.message)
             if notice.warning:
                 self.manager.events.record(obj, "Warning", notice.reason, notice.message)
-        await self._traefik_condition(conditions, site)
+        await self._traefik_condition(conditions, site, served)
         for stale in ("StorageReady", "KeycloakReady", "ChronicleAgents", "AuthConfigured"):
             if stale not in {n.condition for n in rendered.notices}:
                 conditions.remove(stale)
@@ -152,20 +153,19 @@ class SiteReconciler:
             return self._database_in_use(obj), problem
         return DatabaseServer(login.host, login.port, login.sslmode), None
 
-    async def _keycloak_inputs(self, site: Site, name: str, namespace: str, database: DatabaseServer | None
-                               ) -> tuple[SiteInputs, dict[str, Any] | None]:
+    async def _keycloak_inputs(self, site: Site, name: str, namespace: str, database: DatabaseServer | None,
+                               served: ServedOnce) -> tuple[SiteInputs, dict[str, Any] | None]:
         """What Keycloak needs from the cluster, and its `-generated` Secret (None when Keycloak is not enabled or
         its CRD not installed). The role's name and password are the site secret's `keycloak-db-user` and
         `keycloak-db-password` when it has them (the Go operator's layout), else kept in `-generated`."""
         if not (site.spec.keycloak and site.spec.keycloak.enabled):
             return SiteInputs(database=database), None
-        served = served_kinds(self.manager)
-        if not await served.served(KEYCLOAK, wakes=self.controller):
+        if not await served.served(KEYCLOAK):
             return SiteInputs(database=database), None
-        middleware = await served.served(MIDDLEWARE, wakes=self.controller)
+        middleware = await served.served(MIDDLEWARE)
         if is_aws(site.spec.secret):  # synced by the CSI driver from the AWS secret: nothing to generate
             user_ref, password_ref = aws_login(name)
-            provider_classes = await served.served(SECRET_PROVIDER_CLASS, wakes=self.controller)
+            provider_classes = await served.served(SECRET_PROVIDER_CLASS)
             return SiteInputs(database=database, keycloak_crd_installed=True, keycloak_password=password_ref,
                               keycloak_user=user_ref, traefik_crd_installed=middleware,
                               secret_provider_class_crd_installed=provider_classes), None
@@ -183,16 +183,15 @@ class SiteReconciler:
                             traefik_crd_installed=middleware)
         return inputs, resolved.generated
 
-    async def _served_keycloak_kinds(self) -> list[GVK]:
+    async def _served_keycloak_kinds(self, served: ServedOnce) -> list[GVK]:
         """The kinds of Keycloak's objects the Site may own once the Keycloak CRD is served, whether Keycloak is
         enabled or not: a Site that turns Keycloak off has its Keycloak resource, Middleware, SecretProviderClass
         and sync Deployment deleted. Each is watched from the first time it is served, so that one deleted by hand
         is made again at once."""
-        served = served_kinds(self.manager)
-        if not await served.served(KEYCLOAK, wakes=self.controller):
+        if not await served.served(KEYCLOAK):
             return []
         kinds = [KEYCLOAK, DEPLOYMENT]
-        kinds += [gvk for gvk in (MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk, wakes=self.controller)]
+        kinds += [gvk for gvk in (MIDDLEWARE, SECRET_PROVIDER_CLASS) if await served.served(gvk)]
         if self.controller is not None:
             for gvk in kinds:
                 await self.controller.add_owned(gvk, label_selector=self.manager.managed_by.selector)
@@ -207,14 +206,14 @@ class SiteReconciler:
                 return DatabaseServer(*address, str(config.get("sslMode") or "prefer"))
         return None
 
-    async def _traefik_condition(self, conditions: Conditions, site: Site) -> None:
+    async def _traefik_condition(self, conditions: Conditions, site: Site, served: ServedOnce) -> None:
         """`TraefikMiddlewares`, while a product routes through Middlewares of its own: whether they could be made."""
         routed: list[str] = [s for s in ("connect", "workbench") if s in enabled_sections(site.spec)]
         if site.spec.keycloak and site.spec.keycloak.enabled:
             routed.append("keycloak")
         if not routed:
             conditions.remove("TraefikMiddlewares")
-        elif await served_kinds(self.manager).served(MIDDLEWARE, wakes=self.controller):
+        elif await served.served(MIDDLEWARE):
             conditions.set("TraefikMiddlewares", True, "MiddlewaresCreated", f"for {', '.join(routed)}")
         else:
             conditions.set("TraefikMiddlewares", False, "CRDNotInstalled",

@@ -277,6 +277,22 @@ def informers_following(cache: InformerCache) -> Callable[[GVK, bool], Awaitable
     return follow
 
 
+class ServedOnce:
+    """The answers of one reconcile: each kind asked of `kinds` the first time and that answer given from then on,
+    so that two parts of one reconcile cannot see a kind both served and not (its CRD coming or going between)."""
+
+    def __init__(self, kinds: ServedKinds, *, wakes: Waker | None = None) -> None:
+        self._kinds = kinds
+        self._wakes = wakes
+        self._answers: dict[GVK, bool] = {}
+
+    async def served(self, gvk: GVK) -> bool:
+        answer = self._answers.get(gvk)
+        if answer is None:
+            answer = self._answers[gvk] = await self._kinds.served(gvk, wakes=self._wakes)
+        return answer
+
+
 _by_manager: weakref.WeakKeyDictionary[Manager, ServedKinds] = weakref.WeakKeyDictionary()
 
 
