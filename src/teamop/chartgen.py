@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from teamop.api.crdgen import crd_file_name, crd_yaml, generate_crds
+from teamop.generated_files import write_files
 from teamop.rbac import rbac_objects
 
 CRD_DIR = "templates/crds"
@@ -83,10 +84,4 @@ def write_chart_files(chart_dir: Path) -> list[Path]:
     files = rendered_chart_files()
     for stale in generated_paths(chart_dir) - files.keys():
         (chart_dir / stale).unlink()
-    written = []
-    for name, text in files.items():
-        path = chart_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(chart_dir, files)

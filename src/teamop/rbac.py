@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from teamop.generated_files import write_files
+
 GROUP = "core.posit.team"
 KINDS = ("sites", "connects", "workbenches", "packagemanagers", "postgresdatabases", "flightdecks", "chronicles")
 READ = ("get", "list", "watch")
@@ -162,10 +164,4 @@ def rendered_rbac_files() -> dict[str, str]:
 
 def write_rbac(out_dir: Path) -> list[Path]:
     """Writes the RBAC manifests into `out_dir` (created if missing); returns the files written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in rendered_rbac_files().items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(out_dir, rendered_rbac_files())

@@ -15,6 +15,7 @@ import yaml
 
 from teamop.api.v1beta1.kinds import KINDS, Kind
 from teamop.api.v1beta1.resource import GROUP, VERSION
+from teamop.generated_files import write_files
 
 CRD_DIR = Path("config") / "crd" / "bases"
 
@@ -166,10 +167,4 @@ def rendered_crd_files() -> dict[str, str]:
 
 def write_crds(out_dir: Path) -> list[Path]:
     """Writes every CRD into `out_dir` (created if missing); returns the files written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in rendered_crd_files().items():
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+    return write_files(out_dir, rendered_crd_files())
