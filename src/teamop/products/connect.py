@@ -30,7 +30,7 @@ from teamop.products.aws_secrets import (
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.launcher_templates import LAUNCHER_RULES, session_data, template_files, template_mounts
-from teamop.products.license import CONNECT_LICENSE, LicenseParts, license_parts
+from teamop.products.license import CONNECT_LICENSE, LicenseParts, license_parts, site_secret_license_needs
 from teamop.products.naming import child_name
 from teamop.products.objects import (
     ServicePort,
@@ -108,11 +108,7 @@ def secret_needs(spec: ConnectSpec) -> list[SecretNeed]:
         needs.append(SecretNeed(API_KEY_SECRET_KEYS["connect"], generate=False))
     if _uses_smtp(spec):
         needs.extend(SecretNeed(key, generate=False) for key in SMTP_KEYS.values())
-    license = spec.license
-    if license is None or (license.type == "KEY" and not license.key) or (
-        license.type != "KEY" and not license.existing_secret_name
-    ):
-        needs.append(SecretNeed(CONNECT_LICENSE.site_secret_key, generate=False))
+    needs += site_secret_license_needs(spec.license, CONNECT_LICENSE)
     return needs
 
 

@@ -4,6 +4,8 @@ Interface (stable):
 
 - `LicenseLayout` per product: `CONNECT_LICENSE`, `PACKAGE_MANAGER_LICENSE`, `WORKBENCH_LICENSE` — the env
   names, file path and site-secret key the product uses.
+- `site_secret_license_needs(license, layout)` — the site secret's licence key, for the controller to resolve
+  into `secrets` when the spec names no licence of its own.
 - `license_parts(site, namespace, component, license, layout, secrets) -> LicenseParts` — what to add to the
   pod, and possibly a Secret to create:
   - `type: FILE` (or empty) with `existingSecretName`: that Secret mounted read-only (sub-path
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from teamop.api.v1beta1.common import LicenseSpec
-from teamop.products.context import SecretKeyRef
+from teamop.products.context import SecretKeyRef, SecretNeed
 from teamop.products.naming import child_name
 from teamop.products.objects import secret
 from teamop.products.workload import PodParts, env_from_secret, env_value
@@ -68,6 +70,15 @@ class LicenseParts:
     pod: PodParts = field(default_factory=PodParts)
     secret: dict[str, Any] | None = None
     missing: bool = False
+
+
+def site_secret_license_needs(license: LicenseSpec | None, layout: LicenseLayout) -> list[SecretNeed]:
+    """The site secret's licence key, used when present, for a spec that names neither a key nor a Secret."""
+    if license is None or (license.type == "KEY" and not license.key) or (
+        license.type != "KEY" and not license.existing_secret_name
+    ):
+        return [SecretNeed(layout.site_secret_key, generate=False)]
+    return []
 
 
 def license_secret_name(site: str, component: str) -> str:

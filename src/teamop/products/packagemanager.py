@@ -23,7 +23,7 @@ from teamop.products.aws_secrets import AWS_SSH_SOURCE, SSH_KEY_MOUNT_DIR, aws_r
 from teamop.products.context import DatabaseTarget, RenderContext, SecretNeed
 from teamop.products.database import product_postgres_database
 from teamop.products.gcfg import Gcfg, GcfgValue
-from teamop.products.license import PACKAGE_MANAGER_LICENSE, LicenseParts, license_parts
+from teamop.products.license import PACKAGE_MANAGER_LICENSE, LicenseParts, license_parts, site_secret_license_needs
 from teamop.products.naming import child_name
 from teamop.products.objects import (
     ServicePort,
@@ -107,11 +107,7 @@ def s3_bucket(spec: PackageManagerSpec) -> str | None:
 
 def secret_needs(spec: PackageManagerSpec) -> list[SecretNeed]:
     needs = [SecretNeed(DB_PASSWORD_KEY), SecretNeed(SECRET_KEY_KEY, kind="hex-key", predecessor_key="key")]
-    license = spec.license
-    if license is None or (license.type == "KEY" and not license.key) or (
-        license.type != "KEY" and not license.existing_secret_name
-    ):
-        needs.append(SecretNeed(PACKAGE_MANAGER_LICENSE.site_secret_key, generate=False))
+    needs += site_secret_license_needs(spec.license, PACKAGE_MANAGER_LICENSE)
     return needs
 
 

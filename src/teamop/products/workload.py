@@ -242,28 +242,23 @@ def pod_template(workload: Workload) -> dict[str, Any]:
 
 
 def deployment(workload: Workload, replicas: int) -> dict[str, Any]:
-    site, namespace, component = workload.site, workload.namespace, workload.component
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": metadata(child_name(site, component), namespace, component_labels(site, component)),
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": selector_labels(site, component)},
-            "template": pod_template(workload),
-        },
-    }
+    return _apps_object("Deployment", workload, {"replicas": replicas})
 
 
 def stateful_set(workload: Workload, replicas: int, service_name: str) -> dict[str, Any]:
+    return _apps_object("StatefulSet", workload, {"replicas": replicas, "serviceName": service_name})
+
+
+def _apps_object(kind: str, workload: Workload, spec: dict[str, Any]) -> dict[str, Any]:
+    """A `kind` of apps/v1 named `<site>-<component>` that runs the workload's pod template; `spec`: its fields
+    before the selector."""
     site, namespace, component = workload.site, workload.namespace, workload.component
     return {
         "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
+        "kind": kind,
         "metadata": metadata(child_name(site, component), namespace, component_labels(site, component)),
         "spec": {
-            "replicas": replicas,
-            "serviceName": service_name,
+            **spec,
             "selector": {"matchLabels": selector_labels(site, component)},
             "template": pod_template(workload),
         },
