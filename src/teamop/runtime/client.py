@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import aiohttp
 import structlog
@@ -38,6 +38,16 @@ _PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
     "strategic": "application/strategic-merge-patch+json",
 }
+
+
+class ClientOptions(TypedDict, total=False):
+    """What `Client.from_kubeconfig`, `Client.in_cluster` and `Client.auto` pass on to `Client` (defaults as
+    there)."""
+
+    qps: float | None
+    burst: int | None
+    field_manager: str
+    registry: CollectorRegistry | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,48 +129,23 @@ class Client:
         self.kinds = KindRegistry(self._discovery)
 
     @classmethod
-    async def from_kubeconfig(
-        cls,
-        path: str | None = None,
-        context: str | None = None,
-        *,
-        qps: float | None = None,
-        burst: int | None = None,
-        field_manager: str = FIELD_MANAGER,
-        registry: CollectorRegistry | None = None,
-    ) -> Client:
+    async def from_kubeconfig(cls, path: str | None = None, context: str | None = None,
+                              **options: Unpack[ClientOptions]) -> Client:
         config = await load_kubeconfig(path, context)
-        return cls(ApiClient(config), qps=qps, burst=burst, field_manager=field_manager, registry=registry)
+        return cls(ApiClient(config), **options)
 
     @classmethod
-    async def in_cluster(
-        cls,
-        *,
-        qps: float | None = None,
-        burst: int | None = None,
-        field_manager: str = FIELD_MANAGER,
-        registry: CollectorRegistry | None = None,
-    ) -> Client:
+    async def in_cluster(cls, **options: Unpack[ClientOptions]) -> Client:
         config = load_in_cluster()
-        return cls(ApiClient(config), qps=qps, burst=burst, field_manager=field_manager, registry=registry)
+        return cls(ApiClient(config), **options)
 
     @classmethod
-    async def auto(
-        cls,
-        path: str | None = None,
-        context: str | None = None,
-        *,
-        qps: float | None = None,
-        burst: int | None = None,
-        field_manager: str = FIELD_MANAGER,
-        registry: CollectorRegistry | None = None,
-    ) -> Client:
+    async def auto(cls, path: str | None = None, context: str | None = None,
+                   **options: Unpack[ClientOptions]) -> Client:
         """In-cluster config inside a pod (unless a kubeconfig is named), else the kubeconfig."""
         if path is None and not os.environ.get("KUBECONFIG") and os.environ.get("KUBERNETES_SERVICE_HOST"):
-            return await cls.in_cluster(qps=qps, burst=burst, field_manager=field_manager, registry=registry)
-        return await cls.from_kubeconfig(
-            path, context, qps=qps, burst=burst, field_manager=field_manager, registry=registry
-        )
+            return await cls.in_cluster(**options)
+        return await cls.from_kubeconfig(path, context, **options)
 
     def detached(self) -> Client:
         """A client of the same API server and user with connections of its own, no client-side throttle and its
