@@ -27,7 +27,11 @@ class Recording:
 
     async def apply(self, body: Mapping[str, Any], *, force: bool, subresource: str | None = None) -> dict[str, Any]:
         self.written.append(dict(body["status"]))
-        return {**body, "metadata": {**body["metadata"], "resourceVersion": str(next(self._versions))}}
+        owned = {"f:status": {f"f:{field}": {} for field in body["status"]}}
+        managed = [{"manager": self.field_manager, "operation": "Apply", "subresource": "status",
+                    "fieldsType": "FieldsV1", "fieldsV1": owned}]
+        return {**body, "metadata": {**body["metadata"], "resourceVersion": str(next(self._versions)),
+                                     "managedFields": managed}}
 
 
 def thing(status: Mapping[str, Any] | None = None, version: str = "1") -> dict[str, Any]:
@@ -136,3 +140,80 @@ async def test_a_ready_write_brings_the_window_back_to_its_first_length() -> Non
         await writer.update(thing(), {"ready": False, "message": "a pod failed"})
     assert held.seconds is not None
     assert round(held.seconds) == 1
+
+
+async def test_a_not_ready_change_after_a_quiet_spell_superseded_within_its_window_is_not_written() -> None:
+    # A product's pod is scheduled long after its last write; a moment later its Deployment reports it ready.
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=0.05)  # type: ignore[arg-type]
+    unschedulable = {"ready": False, "message": "0/1 replicas ready; pod cannot be scheduled"}
+    await writer.update(thing(), unschedulable)  # outside a reconcile: written at once
+    await asyncio.sleep(0.25)  # the window that write opened has ended
+    with heldback.collecting() as held:
+        assert not await writer.update(thing(), {"ready": False, "message": "0/1 replicas ready"})
+    assert held.seconds is not None
+    with heldback.collecting():
+        assert await writer.update(thing(), {"ready": True, "message": "1/1 replicas ready"})
+    assert client.written == [unschedulable, {"ready": True, "message": "1/1 replicas ready"}]
+
+
+async def test_a_not_ready_change_after_a_quiet_spell_that_stays_is_written_when_its_window_ends() -> None:
+    # A product that was ready loses its pod, which cannot be scheduled: the reason shows after the first window.
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=0.05)  # type: ignore[arg-type]
+    await writer.update(thing(), {"ready": True, "message": "1/1 replicas ready"})
+    await asyncio.sleep(0.25)
+    stuck = {"ready": False, "message": "0/1 replicas ready; pod cannot be scheduled"}
+    with heldback.collecting() as held:
+        assert not await writer.update(thing(), stuck)
+    assert held.seconds is not None
+    assert held.seconds <= 0.05
+    await asyncio.sleep(held.seconds)
+    with heldback.collecting() as again:  # the come-back the controller scheduled
+        assert await writer.update(thing(), stuck)
+    assert again.seconds is None
+    assert client.written[-1] == stuck
+
+
+async def test_a_held_back_change_that_reverts_leaves_the_next_change_its_own_window() -> None:
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=0.05)  # type: ignore[arg-type]
+    waiting = {"ready": False, "message": "0/1 replicas ready"}
+    await writer.update(thing(), waiting)
+    await asyncio.sleep(0.25)
+    with heldback.collecting():
+        await writer.update(thing(), {"ready": False, "message": "pod cannot be scheduled"})
+    with heldback.collecting():
+        assert not await writer.update(thing(), waiting)  # as last written: nothing to write
+    await asyncio.sleep(0.25)
+    with heldback.collecting() as held:
+        assert not await writer.update(thing(), {"ready": False, "message": "image cannot be pulled"})
+    assert held.seconds is not None
+    assert client.written == [waiting]
+
+
+def ready_condition(status: str, since: str) -> dict[str, Any]:
+    return {"type": "Ready", "status": status, "reason": "Available", "message": "1/1 replicas ready",
+            "lastTransitionTime": since}
+
+
+async def test_a_status_equal_to_the_last_written_but_for_the_time_of_an_unchanged_condition_is_not_written() -> None:
+    # The next reconcile read the object from a cache that does not show the write yet (the condition not ready
+    # there), so it computed the Ready condition as turning true now, a second after it was written so.
+    client = Recording()
+    writer = StatusWriter(client, coalesce_seconds=0.05)  # type: ignore[arg-type]
+    cached = thing({"ready": False, "conditions": [{**ready_condition("False", "2026-01-01T00:00:00Z"),
+                                                     "reason": "NotReady"}]})
+    assert await writer.update(cached, {"ready": True, "conditions": [ready_condition("True", "2026-01-01T00:01:00Z")]})
+    assert not await writer.update(cached, {"ready": True,
+                                            "conditions": [ready_condition("True", "2026-01-01T00:01:01Z")]})
+    assert len(client.written) == 1
+
+
+async def test_a_condition_that_flips_is_written_with_its_new_transition_time() -> None:
+    client = Recording()
+    writer = StatusWriter(client)  # type: ignore[arg-type]
+    await writer.update(thing(), {"conditions": [ready_condition("True", "2026-01-01T00:01:00Z")]})
+    assert await writer.update(thing(), {"conditions": [{**ready_condition("False", "2026-01-01T00:02:00Z"),
+                                                         "reason": "NotReady"}]})
+    assert client.written[-1]["conditions"][0]["lastTransitionTime"] == "2026-01-01T00:02:00Z"
