@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class Outcome:
     delete_s: float = float("nan")
     cpu: dict[str, float] = field(default_factory=dict)
     controllers: list[str] = field(default_factory=list)
+    status_writes: dict[str, int] = field(default_factory=dict)  # by kind; only with TEAMOP_E2E_LOG_LEVEL=debug
 
 
 def wait_for(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
@@ -103,6 +105,17 @@ def _names(plane: ControlPlane, resource: str) -> list[tuple[str, str, bool]]:
     items = json.loads(plane.kubectl("get", resource, "-A", "-o", "json").stdout)["items"]
     return [(i["metadata"]["namespace"], i["metadata"]["name"], (i.get("status") or {}).get("ready") is True)
             for i in items]
+
+
+def status_writes(log_path: Path, start: int) -> dict[str, int]:
+    """Status writes by kind from the operator's debug log ("status written" lines) after byte `start`."""
+    counts: Counter[str] = Counter()
+    with log_path.open("rb") as log:
+        log.seek(start)
+        for line in log:
+            if b'"status written"' in line:
+                counts[str(json.loads(line).get("object", "?")).split()[0]] += 1
+    return dict(counts)
 
 
 def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operator_args: list[str],
@@ -132,6 +145,7 @@ def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operato
             watch = WorkloadWatch(plane.bin_dir / "kubectl", plane.kubeconfig).start()
             try:
                 before = operator.metrics()
+                log_start = operator.log_path.stat().st_size
                 cpu = CpuMeter(pids).start()
                 started = time.monotonic()
                 plane.kubectl("apply", "--server-side", "-f", "-",
@@ -154,6 +168,7 @@ def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operato
                 outcome.writes_per_site = writes / scenario.sites
                 outcome.peak_rss_mb = rss_mb(operator.process.pid, peak=True)
                 outcome.controllers = controller_summary(before, after)
+                outcome.status_writes = status_writes(operator.log_path, log_start)
             finally:
                 watch.stop()
             operator.stop()
@@ -206,6 +221,9 @@ def print_table(outcomes: list[Outcome]) -> None:
         print(f"\n{o.scenario.label}:")
         for line in o.controllers:
             print(f"  {line}")
+        if o.status_writes:
+            per_site = ", ".join(f"{kind} {n / o.scenario.sites:.2f}" for kind, n in sorted(o.status_writes.items()))
+            print(f"  status writes per Site: {sum(o.status_writes.values()) / o.scenario.sites:.2f} ({per_site})")
 
 
 def print_targets(outcomes: list[Outcome]) -> None:
