@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from teamop.runtime.cache import InformerCache
 from teamop.runtime.client import Client
 from teamop.runtime.manager import Manager
 from teamop.testing.controlplane import ControlPlane
@@ -22,6 +23,22 @@ def toy_crd(controlplane: ControlPlane) -> str:
     controlplane.kubectl("apply", "--server-side", "-f", str(TOY_CRD))
     controlplane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/toys.runtime.teamop.dev")
     return "toys.runtime.teamop.dev"
+
+
+@pytest.fixture
+async def client(controlplane: ControlPlane, toy_crd: str) -> AsyncIterator[Client]:
+    """A client of the control plane once the toy CRD is served. (Modules whose tests read the client's metrics
+    define their own, with a metrics registry of its own.)"""
+    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
+        yield api
+
+
+@pytest.fixture
+async def cache(client: Client) -> AsyncIterator[InformerCache]:
+    """An informer cache on `client`, stopped after the test."""
+    informers = InformerCache(client)
+    yield informers
+    await informers.stop()
 
 
 @pytest.fixture

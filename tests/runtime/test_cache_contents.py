@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -33,15 +34,20 @@ async def client(controlplane: ControlPlane) -> AsyncIterator[Client]:
     await api.close()
 
 
-async def synced_cache(client: Client, namespace: str, *kinds: GVK) -> InformerCache:
-    """The cache as the manager configures it: the previous operator's manager named for takeover."""
+@asynccontextmanager
+async def synced_cache(client: Client, namespace: str, *kinds: GVK) -> AsyncIterator[InformerCache]:
+    """The cache as the manager configures it (the previous operator's manager named for takeover), synced, and
+    stopped on leaving."""
     cache = InformerCache(client, take_over_managers=[PREDECESSOR])
     cache.set_transform(POD, status_only)
     for gvk in kinds:
         cache.get_informer(gvk, namespace=namespace)
-    await cache.start()
-    await cache.wait_for_sync(timeout=30)
-    return cache
+    try:
+        await cache.start()
+        await cache.wait_for_sync(timeout=30)
+        yield cache
+    finally:
+        await cache.stop()
 
 
 async def cached_as_written(cache: InformerCache, gvk: GVK, written: dict[str, Any]) -> dict[str, Any]:
@@ -80,16 +86,13 @@ async def test_the_cache_keeps_our_entry_and_one_merged_entry_of_everyone_elses(
     kubectl_apply(controlplane, configmap("shared", namespace, theirs="1"))
     await client.patch(CONFIGMAP, "shared", namespace, {"data": {"edited": "2"}}, field_manager="kubectl-edit")
     written = await client.apply(configmap("shared", namespace, ours="3"))
-    cache = await synced_cache(client, namespace, CONFIGMAP)
-    try:
+    async with synced_cache(client, namespace, CONFIGMAP) as cache:
         cached = await cached_as_written(cache, CONFIGMAP, written)
         assert managers(cached) == sorted([(client.field_manager, ""), (OTHERS, "")])
         others = next(e for e in cached["metadata"]["managedFields"] if e["manager"] == OTHERS)
         assert {"f:theirs", "f:edited"} <= set(others["fieldsV1"]["f:data"])
         assert LAST_APPLIED_ANNOTATION not in (cached["metadata"].get("annotations") or {})
         assert cached["data"] == {"theirs": "1", "edited": "2", "ours": "3"}
-    finally:
-        await cache.stop()
 
 
 @pytest.mark.controlplane
@@ -99,12 +102,9 @@ async def test_every_entry_is_kept_while_a_previous_operators_fields_await_takeo
     await client.create(configmap("inherited", namespace, old="1"), field_manager=PREDECESSOR)
     written = await client.patch(CONFIGMAP, "inherited", namespace, {"data": {"edited": "2"}},
                                  field_manager="kubectl-edit")
-    cache = await synced_cache(client, namespace, CONFIGMAP)
-    try:
+    async with synced_cache(client, namespace, CONFIGMAP) as cache:
         cached = await cached_as_written(cache, CONFIGMAP, written)
         assert managers(cached) == [("go-operator", ""), ("kubectl-edit", "")]
-    finally:
-        await cache.stop()
 
 
 @pytest.mark.controlplane
@@ -114,13 +114,10 @@ async def test_pods_are_cached_with_their_status_and_without_managed_fields(
     written = await client.create({"apiVersion": "v1", "kind": "Pod",
                                    "metadata": {"name": "web", "namespace": namespace},
                                    "spec": {"containers": [{"name": "web", "image": "example.dev/web:1"}]}})
-    cache = await synced_cache(client, namespace, POD)
-    try:
+    async with synced_cache(client, namespace, POD) as cache:
         pod = await cached_as_written(cache, POD, written)
         assert sorted(pod) == ["apiVersion", "kind", "metadata", "status"]
         assert "managedFields" not in pod["metadata"]
-    finally:
-        await cache.stop()
 
 
 @pytest.mark.controlplane
@@ -128,8 +125,7 @@ async def test_a_reader_that_changes_a_cached_object_is_refused_and_the_cache_st
     controlplane: ControlPlane, namespace: str, client: Client
 ) -> None:
     written = await client.apply(configmap("read", namespace, value="1"))
-    cache = await synced_cache(client, namespace, CONFIGMAP)
-    try:
+    async with synced_cache(client, namespace, CONFIGMAP) as cache:
         cached = await cached_as_written(cache, CONFIGMAP, written)
         with pytest.raises(ReadOnlyError):
             cached["data"]["value"] = "changed by a reconciler"
@@ -139,5 +135,3 @@ async def test_a_reader_that_changes_a_cached_object_is_refused_and_the_cache_st
         changed["data"]["value"] = "2"
         assert cache.get(CONFIGMAP, "read", namespace) == cached
         assert cache.get(CONFIGMAP, "read", namespace)["data"] == {"value": "1"}
-    finally:
-        await cache.stop()

@@ -58,12 +58,19 @@ async def converge(engine: Engine, namespace: str, *names: str) -> None:
     await engine.settled()
 
 
+async def engine_with_synced_toy(plane: ControlPlane, namespace: str, start_engine: EngineFactory,
+                                 **spec: Any) -> Engine:
+    """An engine running the toy controller, once its toy `a` of `spec` is Synced and nothing is left to do."""
+    engine = await start_engine(namespace)
+    await create(plane, toy("a", namespace, **spec))
+    await converge(engine, namespace, "a")
+    return engine
+
+
 async def test_children_are_created_with_labels_and_a_controller_reference(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, message="hi", port=8080))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, message="hi", port=8080)
 
     config_map = await get(engine, CONFIG_MAP, "a", namespace)
     service = await get(engine, SERVICE, "a", namespace)
@@ -83,9 +90,7 @@ async def test_children_are_created_with_labels_and_a_controller_reference(
 async def test_a_child_edited_by_hand_is_put_back(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, message="hi"))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, message="hi")
 
     await kubectl(controlplane, "-n", namespace, "patch", "configmap", "a", "--type=merge",
                   "-p", json.dumps({"data": {"message": "tampered"}}))
@@ -100,9 +105,7 @@ async def test_a_child_edited_by_hand_is_put_back(
 async def test_a_child_deleted_by_hand_is_recreated(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine)
     before = await get(engine, SERVICE, "a", namespace)
     assert before is not None
 
@@ -118,9 +121,7 @@ async def test_a_child_deleted_by_hand_is_recreated(
 async def test_a_child_no_longer_desired_is_deleted(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, withSecret=True))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, withSecret=True)
     assert await get(engine, SECRET, "a", namespace) is not None
 
     await kubectl(controlplane, "-n", namespace, "patch", "toy", "a", "--type=merge",
@@ -136,9 +137,7 @@ async def test_a_child_no_longer_desired_is_deleted(
 async def test_a_setting_no_longer_desired_is_removed_from_the_child(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, extraKey=True))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, extraKey=True)
     config_map = await get(engine, CONFIG_MAP, "a", namespace)
     assert config_map is not None
     assert "extra" in config_map["data"]
@@ -176,9 +175,7 @@ async def test_a_forced_resync_after_convergence_makes_no_writes(
 async def test_a_status_only_change_of_the_primary_does_not_trigger_a_reconcile(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine)
     count = engine.reconciler.reconciles[Request(namespace, "a")]
 
     # Two real changes (the CRD prunes status fields it does not declare, and an unchanged value is no change).
@@ -205,9 +202,7 @@ async def test_a_status_only_change_of_the_primary_does_not_trigger_a_reconcile(
 async def test_a_failing_reconcile_is_retried_with_growing_delays(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, failTimes=7))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, failTimes=7)
 
     times = engine.reconciler.attempt_times[Request(namespace, "a")]
     assert len(times) >= 8
@@ -257,9 +252,7 @@ async def test_a_child_controlled_by_another_owner_is_not_taken_over(
 async def test_deleting_the_owner_deletes_its_children_through_the_garbage_collector(
     controlplane: ControlPlane, namespace: str, start_engine: EngineFactory
 ) -> None:
-    engine = await start_engine(namespace)
-    await create(controlplane, toy("a", namespace, withSecret=True))
-    await converge(engine, namespace, "a")
+    engine = await engine_with_synced_toy(controlplane, namespace, start_engine, withSecret=True)
 
     await kubectl(controlplane, "-n", namespace, "delete", "toy", "a", "--wait=false")
 

@@ -15,17 +15,10 @@ from teamop.runtime.cache import InformerCache
 from teamop.runtime.cachereader import CacheReader
 from teamop.runtime.client import Client
 from teamop.runtime.kinds import GVK
-from teamop.testing.controlplane import ControlPlane
 
 pytestmark = pytest.mark.controlplane
 
 DEPLOYMENT = GVK("apps", "v1", "Deployment")
-
-
-@pytest.fixture
-async def client(controlplane: ControlPlane) -> AsyncIterator[Client]:
-    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
-        yield api
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ teamop renders them, what other managers set stays, finalizers survive, and it a
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -18,7 +18,6 @@ from teamop.runtime.finalizers import add_finalizer
 from teamop.runtime.kinds import GVK
 from teamop.runtime.status import StatusWriter, status_differs
 from teamop.runtime.takeover import has_fields_to_take_over, take_over, taken_over
-from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import TOY, toy
 
 DEPLOYMENT = GVK("apps", "v1", "Deployment")
@@ -127,19 +126,6 @@ def test_the_predecessors_status_entry_counts_as_a_status_difference() -> None:
 
 
 # -- on the API server -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def client(controlplane: ControlPlane, toy_crd: str) -> AsyncIterator[Client]:
-    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
-        yield api
-
-
-@pytest.fixture
-async def cache(client: Client) -> AsyncIterator[InformerCache]:
-    informers = InformerCache(client)
-    yield informers
-    await informers.stop()
 
 
 def applier(client: Client, cache: InformerCache, namespace: str, managers: tuple[str, ...] = (PREDECESSOR,)

@@ -5,7 +5,6 @@ by the API server whatever the validation, with a 500 that teamop takes for what
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,17 +15,10 @@ from teamop.runtime.cachereader import CacheReader
 from teamop.runtime.client import Client
 from teamop.runtime.errors import BadRequest, NotFound
 from teamop.runtime.kinds import GVK
-from teamop.testing.controlplane import ControlPlane
 
 pytestmark = pytest.mark.controlplane
 
 CONFIG_MAP = GVK("", "v1", "ConfigMap")
-
-
-@pytest.fixture
-async def client(controlplane: ControlPlane) -> AsyncIterator[Client]:
-    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
-        yield api
 
 
 def config_map(namespace: str, **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ rules first, then an adopted claim of another storage class on the API server.""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -16,7 +16,6 @@ from teamop.runtime.client import Client
 from teamop.runtime.immutable import keep_immutable
 from teamop.runtime.kinds import GVK
 from teamop.runtime.ownership import ManagedBy
-from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import toy
 from teamop.testing.wait import eventually_async
 
@@ -165,19 +164,6 @@ def test_a_long_value_is_shortened_in_the_report() -> None:
 
 
 # -- on the API server -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def client(controlplane: ControlPlane, toy_crd: str) -> AsyncIterator[Client]:
-    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
-        yield api
-
-
-@pytest.fixture
-async def cache(client: Client) -> AsyncIterator[InformerCache]:
-    informers = InformerCache(client)
-    yield informers
-    await informers.stop()
 
 
 def in_namespace(obj: Mapping[str, Any], namespace: str) -> dict[str, Any]:

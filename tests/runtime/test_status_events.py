@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from teamop.testing.controlplane import ControlPlane
 from teamop.testing.toy import TOY, toy
 
 pytestmark = pytest.mark.controlplane
-
-
-@pytest.fixture
-async def client(controlplane: ControlPlane, toy_crd: str) -> AsyncIterator[Client]:
-    async with await Client.from_kubeconfig(str(controlplane.kubeconfig)) as api:
-        yield api
 
 
 async def make_toy(plane: ControlPlane, client: Client, namespace: str, name: str = "a") -> dict[str, Any]:

@@ -207,48 +207,46 @@ async def test_the_first_list_is_served_from_the_watch_cache_and_a_relist_from_t
 # -- a forbidden list, on the real API server ----------------------------------------------------------------------
 
 
-@pytest.mark.controlplane
-async def test_a_read_from_an_informer_whose_list_is_forbidden_fails_with_the_reason(
-    controlplane: ControlPlane, namespace: str, tmp_path: Path
-) -> None:
+@pytest.fixture
+async def cache_of_someone_without_rights(controlplane: ControlPlane, tmp_path: Path
+                                          ) -> AsyncIterator[InformerCache]:
+    """An informer cache whose client impersonates `someone-without-rights`, a user no role names."""
     apiserver = urlparse(controlplane.server)
     kubeconfig = kubeconfig_through(controlplane, apiserver.port or 443, tmp_path / "kubeconfig",
                                     **{"as": "someone-without-rights"})
-    client = await Client.from_kubeconfig(str(kubeconfig), registry=CollectorRegistry())
-    cache = InformerCache(client)
-    reader = CacheReader(cache, namespaces=namespace)
-    try:
-        with pytest.raises(SyncFailed) as failed:
-            await reader.get(SECRET, "any", namespace)
-        message = str(failed.value)
-        assert "cannot list Secret" in message
-        assert namespace in message
-        assert "403 Forbidden" in message
-        assert "someone-without-rights" in message
+    async with await Client.from_kubeconfig(str(kubeconfig), registry=CollectorRegistry()) as client:
+        cache = InformerCache(client)
+        try:
+            yield cache
+        finally:
+            await cache.stop()
 
-        with pytest.raises(SyncFailed):  # the next attempt (the reconcile's retry) fails the same way
-            await reader.get(SECRET, "any", namespace)
-    finally:
-        await cache.stop()
-        await client.close()
+
+@pytest.mark.controlplane
+async def test_a_read_from_an_informer_whose_list_is_forbidden_fails_with_the_reason(
+    namespace: str, cache_of_someone_without_rights: InformerCache
+) -> None:
+    reader = CacheReader(cache_of_someone_without_rights, namespaces=namespace)
+    with pytest.raises(SyncFailed) as failed:
+        await reader.get(SECRET, "any", namespace)
+    message = str(failed.value)
+    assert "cannot list Secret" in message
+    assert namespace in message
+    assert "403 Forbidden" in message
+    assert "someone-without-rights" in message
+
+    with pytest.raises(SyncFailed):  # the next attempt (the reconcile's retry) fails the same way
+        await reader.get(SECRET, "any", namespace)
 
 
 @pytest.mark.controlplane
 async def test_caches_that_do_not_sync_at_start_are_named_with_the_reason(
-    controlplane: ControlPlane, namespace: str, tmp_path: Path
+    namespace: str, cache_of_someone_without_rights: InformerCache
 ) -> None:
-    apiserver = urlparse(controlplane.server)
-    kubeconfig = kubeconfig_through(controlplane, apiserver.port or 443, tmp_path / "kubeconfig",
-                                    **{"as": "someone-without-rights"})
-    client = await Client.from_kubeconfig(str(kubeconfig), registry=CollectorRegistry())
-    cache = InformerCache(client)
+    cache = cache_of_someone_without_rights
     cache.get_informer(SECRET, namespace=namespace)
     await cache.start()
-    try:
-        with pytest.raises(TimeoutError) as lagging:
-            await cache.wait_for_sync(timeout=5)
-        assert "Secret" in str(lagging.value)
-        assert "403 Forbidden" in str(lagging.value)
-    finally:
-        await cache.stop()
-        await client.close()
+    with pytest.raises(TimeoutError) as lagging:
+        await cache.wait_for_sync(timeout=5)
+    assert "Secret" in str(lagging.value)
+    assert "403 Forbidden" in str(lagging.value)
