@@ -36,9 +36,16 @@ from typing import Any
 import yaml
 
 from teamop.products.context import SecretKeyRef
-from teamop.products.license import CONNECT_LICENSE, PACKAGE_MANAGER_LICENSE, WORKBENCH_LICENSE, LicenseLayout
+from teamop.products.license import (
+    CONNECT_LICENSE,
+    LICENSE_VOLUME,
+    PACKAGE_MANAGER_LICENSE,
+    WORKBENCH_LICENSE,
+    LicenseLayout,
+    license_file_parts,
+)
 from teamop.products.naming import MANAGED_BY, MANAGED_BY_LABEL, child_name, component_labels
-from teamop.products.workload import PodParts, env_from_secret, env_value
+from teamop.products.workload import PodParts, env_from_secret
 from teamop.runtime.kinds import GVK
 
 AWS = "aws"
@@ -152,20 +159,7 @@ def _license(spec: Any, layout: LicenseLayout, provider_class: str, alias: str) 
     """The licence file from the CSI mount, unless the spec gives the licence as a key (`type: KEY`)."""
     if getattr(spec.license, "type", None) == "KEY":
         return None
-    return license_file_parts(layout, provider_class, alias)
-
-
-def license_file_parts(layout: LicenseLayout, provider_class: str, alias: str) -> PodParts:
-    """The licence file from the CSI mount (`<short>.lic`), at the product's licence path, and the env naming
-    it; a product that writes beside its licence keeps its emptyDir over the directory."""
-    parts = PodParts(env=[env_value(layout.file_path_env, layout.file_path)])
-    if layout.cover_volume:
-        directory = layout.file_path.rsplit("/", 1)[0]
-        parts.volumes.append({"name": layout.cover_volume, "emptyDir": {}})
-        parts.mounts.append({"name": layout.cover_volume, "mountPath": directory})
-    parts.volumes.append(csi_volume("license-volume", provider_class))
-    parts.mounts.append(csi_file_mount("license-volume", layout.file_path, alias))
-    return parts
+    return license_file_parts(layout, csi_volume(LICENSE_VOLUME, provider_class), alias)
 
 
 def with_csi_mounted(parts: PodParts, provider_class: str, volume: str = "secret-csi-volume") -> PodParts:

@@ -125,13 +125,18 @@ def _key_parts(
 
 def _file_parts(secret_name: str, secret_key: str | None, layout: LicenseLayout) -> PodParts:
     file_name = layout.file_path.rsplit("/", 1)[1]
+    volume = {"name": LICENSE_VOLUME, "secret": {"secretName": secret_name, "defaultMode": 420}}
+    return license_file_parts(layout, volume, secret_key or file_name)
+
+
+def license_file_parts(layout: LicenseLayout, volume: dict[str, Any], sub_path: str) -> PodParts:
+    """The licence file `sub_path` of `volume` at the product's licence path, and the env naming it; a product that
+    writes beside its licence gets an emptyDir over the licence's directory."""
     parts = PodParts(env=[env_value(layout.file_path_env, layout.file_path)])
     if layout.cover_volume:
         directory = layout.file_path.rsplit("/", 1)[0]
         parts.volumes.append({"name": layout.cover_volume, "emptyDir": {}})
         parts.mounts.append({"name": layout.cover_volume, "mountPath": directory})
-    parts.volumes.append({"name": LICENSE_VOLUME, "secret": {"secretName": secret_name, "defaultMode": 420}})
-    parts.mounts.append(
-        {"name": LICENSE_VOLUME, "mountPath": layout.file_path, "subPath": secret_key or file_name, "readOnly": True}
-    )
+    parts.volumes.append(volume)
+    parts.mounts.append({"name": volume["name"], "mountPath": layout.file_path, "subPath": sub_path, "readOnly": True})
     return parts
