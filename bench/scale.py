@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import controller_manager
 from bench.operator_metrics import controller_summary
 from bench.process_usage import CpuMeter, rss_mb
 from bench.site_shapes import site_objects
@@ -90,6 +91,7 @@ class Outcome:
     cpu: dict[str, float] = field(default_factory=dict)
     controllers: list[str] = field(default_factory=list)
     status_writes: dict[str, int] = field(default_factory=dict)  # by kind; only with TEAMOP_E2E_LOG_LEVEL=debug
+    controller_manager: list[str] = field(default_factory=list)
 
 
 def wait_for(what: str, predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
@@ -146,6 +148,8 @@ def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operato
             try:
                 before = operator.metrics()
                 log_start = operator.log_path.stat().st_size
+                kcm_before = controller_manager.Snapshot.take(plane)
+                kcm_rate = controller_manager.RequestRate(plane).start()
                 cpu = CpuMeter(pids).start()
                 started = time.monotonic()
                 plane.kubectl("apply", "--server-side", "-f", "-",
@@ -169,6 +173,11 @@ def run_scenario(scenario: Scenario, index: int, server: PostgresServer, operato
                 outcome.peak_rss_mb = rss_mb(operator.process.pid, peak=True)
                 outcome.controllers = controller_summary(before, after)
                 outcome.status_writes = status_writes(operator.log_path, log_start)
+                kcm_after = controller_manager.Snapshot.take(plane)
+                kcm_rate.stop()
+                outcome.controller_manager = controller_manager.summary(
+                    kcm_before, kcm_after, controller_manager.ObjectCounts.count(plane), kcm_rate, started,
+                    outcome.available_s)
             finally:
                 watch.stop()
             operator.stop()
@@ -224,6 +233,11 @@ def print_table(outcomes: list[Outcome]) -> None:
         if o.status_writes:
             per_site = ", ".join(f"{kind} {n / o.scenario.sites:.2f}" for kind, n in sorted(o.status_writes.items()))
             print(f"  status writes per Site: {sum(o.status_writes.values()) / o.scenario.sites:.2f} ({per_site})")
+    print("\nkube-controller-manager over the same span (bench/controller_manager.py):")
+    for o in outcomes:
+        print(f"\n{o.scenario.label}:")
+        for line in o.controller_manager:
+            print(f"  {line}")
 
 
 def print_targets(outcomes: list[Outcome]) -> None:
