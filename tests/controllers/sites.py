@@ -1,19 +1,31 @@
-"""Site manifests and the Go operator's Secrets for controller tests (not a test module)."""
+"""Site manifests, the Go operator's Secrets, and a Site run by teamop's controllers, for controller tests (not a
+test module)."""
 
 from __future__ import annotations
 
 import base64
 import copy
 import json
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
+from teamop.testing.operator import OperatorFactory, RunningOperator
 from teamop.testing.postgres import PostgresServer
 
 SAMPLES = Path(__file__).resolve().parents[2] / "config" / "samples"
+InstallCRDs = Callable[..., Awaitable[None]]
+"""The `thirdparty_crds` fixture: `await thirdparty_crds("middlewares", ...)`."""
+
+
+def site_name(prefix: str) -> str:
+    """A Site name of its own (Sites of one name share their databases on the test server)."""
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
 
 
 def sample_site(name: str, namespace: str, sample: str = "site-full") -> dict[str, Any]:
@@ -60,3 +72,18 @@ def condition(obj: dict[str, Any] | None, type_: str) -> dict[str, Any]:
         if item["type"] == type_:
             return dict(item)
     return {}
+
+
+def site_ready(plane: ControlPlane, name: str, namespace: str) -> bool:
+    site = get(plane, "site", name, namespace)
+    return bool(site and (site.get("status") or {}).get("ready") is True)
+
+
+async def run_site(plane: ControlPlane, operator: OperatorFactory, postgres: PostgresServer, site: dict[str, Any],
+                   site_keys: dict[str, str] | None = None) -> RunningOperator:
+    """The Go operator's Secrets for `site` (`site_keys` added to the site secret), the Site, and teamop's
+    controllers watching its namespace."""
+    name, namespace = site["metadata"]["name"], site["metadata"]["namespace"]
+    apply(plane, *go_operator_secrets(name, namespace, postgres, site_keys))
+    apply(plane, site)
+    return await operator([setup_operator], namespaces=namespace)

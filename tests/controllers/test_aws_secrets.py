@@ -10,13 +10,12 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sites import apply, condition, get, go_operator_secrets, secret
+from sites import InstallCRDs, apply, condition, get, run_site, secret, site_name
 
 from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
@@ -39,10 +38,6 @@ def load(path: Path, site: str) -> Any:
     text = text.replace("posit.team/site: test\n", f"posit.team/site: {site}\n")
     text = text.replace("orbit-test-ssh-ppm-keys", f"orbit-{site}-ssh-ppm-keys")
     return yaml.safe_load(text)
-
-
-def new_site_name() -> str:
-    return f"a{uuid.uuid4().hex[:6]}"
 
 
 def aws_site(name: str, namespace: str) -> dict[str, Any]:
@@ -126,20 +121,20 @@ async def wait_for_provider_classes(plane: ControlPlane, namespace: str, names: 
                     what=f"SecretProviderClass {name}")
 
 
-async def start(plane: ControlPlane, namespace: str, postgres: PostgresServer, operator: OperatorFactory,
-                site: dict[str, Any]) -> None:
-    apply(plane, *go_operator_secrets(site["metadata"]["name"], namespace, postgres))
-    apply(plane, site)
-    await operator([setup_operator], namespaces=namespace)
+@pytest.fixture
+async def running_aws_site(controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str,
+                           operator: OperatorFactory, postgres: PostgresServer) -> str:
+    """The name of the AWS user's Site (site/Site-test.yaml), run by teamop with the CSI driver's CRD served."""
+    await thirdparty_crds("secretproviderclasses")
+    name = site_name("a")
+    await run_site(controlplane, operator, postgres, aws_site(name, namespace))
+    return name
 
 
 async def test_products_own_the_reference_secret_provider_classes(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, running_aws_site: str
 ) -> None:
-    await thirdparty_crds("secretproviderclasses")
-    name = new_site_name()
-    await start(controlplane, namespace, postgres, operator, aws_site(name, namespace))
+    name = running_aws_site
     expected = expected_provider_classes(name)
     await wait_for_provider_classes(controlplane, namespace, sorted(expected))
 
@@ -152,12 +147,9 @@ async def test_products_own_the_reference_secret_provider_classes(
 
 
 async def test_server_pods_mount_the_csi_volume_and_read_the_synced_secrets(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, running_aws_site: str
 ) -> None:
-    await thirdparty_crds("secretproviderclasses")
-    name = new_site_name()
-    await start(controlplane, namespace, postgres, operator, aws_site(name, namespace))
+    name = running_aws_site
     pods = load(EXPECTED / "pods.yaml", name)
     for component in PRODUCTS:
         await until(lambda c=component: get(controlplane, "deployment", f"{name}-{c}", namespace), timeout=120,
@@ -177,12 +169,9 @@ async def test_server_pods_mount_the_csi_volume_and_read_the_synced_secrets(
 
 
 async def test_products_wait_for_the_driver_to_sync_their_secrets_then_become_ready(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, running_aws_site: str
 ) -> None:
-    await thirdparty_crds("secretproviderclasses")
-    name = new_site_name()
-    await start(controlplane, namespace, postgres, operator, aws_site(name, namespace))
+    name = running_aws_site
 
     waiting = await until(
         lambda: (c := product_condition(controlplane, "connect", name, namespace, "SecretsSynced")) and
@@ -200,12 +189,9 @@ async def test_products_wait_for_the_driver_to_sync_their_secrets_then_become_re
 
 
 async def test_workbench_writes_the_synced_oidc_client_secret_into_its_config(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, running_aws_site: str
 ) -> None:
-    await thirdparty_crds("secretproviderclasses")
-    name = new_site_name()
-    await start(controlplane, namespace, postgres, operator, aws_site(name, namespace))
+    name = running_aws_site
     apply(controlplane, *driver_synced_secrets(name, namespace))
 
     def client_secret_file() -> str | None:
@@ -219,12 +205,9 @@ async def test_workbench_writes_the_synced_oidc_client_secret_into_its_config(
 
 
 async def test_a_deleted_secret_provider_class_is_recreated(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, running_aws_site: str
 ) -> None:
-    await thirdparty_crds("secretproviderclasses")
-    name = new_site_name()
-    await start(controlplane, namespace, postgres, operator, aws_site(name, namespace))
+    name = running_aws_site
     class_name = f"{name}-connect-secrets"
     await wait_for_provider_classes(controlplane, namespace, [class_name])
     uid = (get(controlplane, "secretproviderclass", class_name, namespace) or {})["metadata"]["uid"]
@@ -240,11 +223,11 @@ async def test_a_deleted_secret_provider_class_is_recreated(
 async def test_without_the_csi_drivers_crd_the_products_name_it_and_the_rest_of_the_site_runs(
     controlplane: ControlPlane, namespace: str, operator: OperatorFactory, postgres: PostgresServer,
 ) -> None:
-    name = new_site_name()
+    name = site_name("a")
     site = aws_site(name, namespace)
     site["spec"] = {key: value for key, value in site["spec"].items() if key not in ("workbench", "packageManager")}
     site["spec"]["flightdeck"] = {}
-    await start(controlplane, namespace, postgres, operator, site)
+    await run_site(controlplane, operator, postgres, site)
 
     missing = await until(
         lambda: (c := product_condition(controlplane, "connect", name, namespace, "SecretsSynced")) and
@@ -265,7 +248,7 @@ async def test_an_admin_login_of_type_aws_is_read_from_the_secret_the_driver_syn
 ) -> None:
     """workloadSecret of type aws: the admin URL comes from the Secret `rds-db-test` (the vault name made a
     Secret name) that the platform's SecretProviderClass syncs; until it exists the Site says so."""
-    name = new_site_name()
+    name = site_name("a")
     site = copy.deepcopy(aws_site(name, namespace))
     site["spec"]["secret"] = {"type": "kubernetes", "vaultName": name}
     site["spec"]["workloadSecret"] = {"type": "aws", "vaultName": "rds!db-test"}
@@ -288,16 +271,16 @@ async def test_an_admin_login_of_type_aws_is_read_from_the_secret_the_driver_syn
 
 
 async def test_moving_a_sites_secrets_to_aws_keeps_the_keys_teamop_generated_before(
-    controlplane: ControlPlane, thirdparty_crds: Any, namespace: str, operator: OperatorFactory,
+    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, operator: OperatorFactory,
     postgres: PostgresServer,
 ) -> None:
-    name = new_site_name()
+    name = site_name("a")
     site = aws_site(name, namespace)
     site["spec"] = {key: value for key, value in site["spec"].items() if key not in ("workbench", "packageManager")}
     site["spec"]["secret"] = {"type": "kubernetes", "vaultName": name}
     site["spec"]["connect"] = {"auth": {"type": "password"}}
     await thirdparty_crds("secretproviderclasses")
-    await start(controlplane, namespace, postgres, operator, site)
+    await run_site(controlplane, operator, postgres, site)
     generated = await until(lambda: get(controlplane, "secret", f"{name}-connect-generated", namespace), timeout=120,
                             what="Connect's generated keys")
 

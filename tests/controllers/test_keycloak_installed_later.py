@@ -3,12 +3,9 @@ within seconds, without a restart and without anything else touching the Site.""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable
-
 import pytest
-from sites import condition, get
-from test_site_keycloak import keycloak_of, start
+from sites import InstallCRDs, condition, get, run_site, site_name
+from test_site_keycloak import keycloak_of, keycloak_site
 
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory
@@ -17,12 +14,10 @@ from teamop.testing.wait import until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
 
-InstallCRDs = Callable[..., Awaitable[None]]
-
 
 @pytest.fixture
 def name() -> str:
-    return f"q{uuid.uuid4().hex[:6]}"
+    return site_name("q")
 
 
 def keycloak_reason(plane: ControlPlane, name: str, namespace: str) -> str:
@@ -33,7 +28,7 @@ async def test_a_running_site_makes_its_keycloak_once_the_keycloak_crd_is_instal
     controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
     postgres: PostgresServer,
 ) -> None:
-    await start(controlplane, namespace, name, operator, postgres)
+    await run_site(controlplane, operator, postgres, keycloak_site(name, namespace))
     await until(lambda: keycloak_reason(controlplane, name, namespace) == "KeycloakCRDMissing", timeout=120,
                 what="the Site to say Keycloak's CRD is missing")
 

@@ -71,6 +71,11 @@ def status_of(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
     return status
 
 
+async def until_ready(plane: ControlPlane, namespace: str, site: str,
+                      what: str = "the PostgresDatabase to be ready") -> None:
+    await until(lambda: status_of(plane, namespace, f"{site}-connect").get("ready") is True, timeout=60, what=what)
+
+
 def ready_condition(plane: ControlPlane, namespace: str, name: str) -> dict[str, Any]:
     for condition in status_of(plane, namespace, name).get("conditions") or []:
         if condition["type"] == "Ready":
@@ -92,16 +97,27 @@ def site() -> str:
     return f"pg{uuid.uuid4().hex[:6]}"
 
 
+async def provisioned(plane: ControlPlane, namespace: str, postgres: PostgresServer, operator: OperatorFactory,
+                      site: str, role_password: str, *, drop: bool = True) -> None:
+    """The site's PostgresDatabase, with the Go operator's Secrets, made Ready by a running controller."""
+    apply(plane, *go_operator_secrets(site, namespace, postgres, role_password))
+    apply(plane, database(site, namespace, postgres, drop=drop))
+    await operator([postgresdatabase.setup], namespaces=namespace)
+    await until_ready(plane, namespace, site)
+
+
+async def provisioned_then_deleted(plane: ControlPlane, namespace: str, postgres: PostgresServer,
+                                   operator: OperatorFactory, site: str, role_password: str, *, drop: bool) -> None:
+    """The site's PostgresDatabase made Ready, then deleted and gone (its finalizer done)."""
+    await provisioned(plane, namespace, postgres, operator, site, role_password, drop=drop)
+    await delete_and_wait(plane, namespace, f"{site}-connect")
+
+
 async def test_a_database_is_provisioned_from_the_go_operators_secret_layout(
     controlplane: ControlPlane, namespace: str, postgres: PostgresServer, site: str,
     operator: OperatorFactory,
 ) -> None:
-    apply(controlplane, *go_operator_secrets(site, namespace, postgres, "role-pw-1"))
-    apply(controlplane, database(site, namespace, postgres))
-    await operator([postgresdatabase.setup], namespaces=namespace)
-
-    await until(lambda: status_of(controlplane, namespace, f"{site}-connect").get("ready") is True, timeout=60,
-               what="the PostgresDatabase to be ready")
+    await provisioned(controlplane, namespace, postgres, operator, site, "role-pw-1")
 
     status = status_of(controlplane, namespace, f"{site}-connect")
     assert (status["database"], status["role"], status["schemas"]) == (
@@ -131,20 +147,14 @@ async def test_a_missing_secret_is_named_in_the_condition_and_the_database_follo
     assert "SecretNotFound" in events
 
     apply(controlplane, workload)
-    await until(lambda: status_of(controlplane, namespace, f"{site}-connect").get("ready") is True, timeout=60,
-               what="the PostgresDatabase to be ready once its Secret exists")
+    await until_ready(controlplane, namespace, site, "the PostgresDatabase to be ready once its Secret exists")
 
 
 async def test_deleting_with_teardown_drop_removes_the_database_and_role(
     controlplane: ControlPlane, namespace: str, postgres: PostgresServer, site: str,
     operator: OperatorFactory,
 ) -> None:
-    apply(controlplane, *go_operator_secrets(site, namespace, postgres, "role-pw-3"))
-    apply(controlplane, database(site, namespace, postgres, drop=True))
-    await operator([postgresdatabase.setup], namespaces=namespace)
-    await until(lambda: status_of(controlplane, namespace, f"{site}-connect").get("ready") is True, timeout=60)
-
-    await delete_and_wait(controlplane, namespace, f"{site}-connect")
+    await provisioned_then_deleted(controlplane, namespace, postgres, operator, site, "role-pw-3", drop=True)
 
     assert await databases(postgres, f"{site}_connect") == []
 
@@ -153,12 +163,7 @@ async def test_deleting_without_teardown_drop_keeps_the_data(
     controlplane: ControlPlane, namespace: str, postgres: PostgresServer, site: str,
     operator: OperatorFactory,
 ) -> None:
-    apply(controlplane, *go_operator_secrets(site, namespace, postgres, "role-pw-4"))
-    apply(controlplane, database(site, namespace, postgres, drop=False))
-    await operator([postgresdatabase.setup], namespaces=namespace)
-    await until(lambda: status_of(controlplane, namespace, f"{site}-connect").get("ready") is True, timeout=60)
-
-    await delete_and_wait(controlplane, namespace, f"{site}-connect")
+    await provisioned_then_deleted(controlplane, namespace, postgres, operator, site, "role-pw-4", drop=False)
 
     assert len(await databases(postgres, f"{site}_connect")) == 1
 
@@ -174,7 +179,7 @@ async def test_a_same_named_site_in_another_namespace_gets_a_name_conflict_and_n
             apply(controlplane, *go_operator_secrets(site, ns, postgres, "role-pw-5"))
         apply(controlplane, database(site, namespace, postgres))
         await operator([postgresdatabase.setup], namespaces=[namespace, other])
-        await until(lambda: status_of(controlplane, namespace, f"{site}-connect").get("ready") is True, timeout=60)
+        await until_ready(controlplane, namespace, site)
 
         apply(controlplane, database(site, other, postgres))
 

@@ -11,9 +11,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sites import apply, condition, get, go_operator_secrets, sample_site, secret
+from sites import InstallCRDs, apply, condition, get, run_site, sample_site, secret, site_name
 
-from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory
 from teamop.testing.postgres import PostgresServer
@@ -21,12 +20,12 @@ from teamop.testing.wait import until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
 
-InstallCRDs = Callable[..., Awaitable[None]]
+StartKeycloakSite = Callable[..., Awaitable[None]]
 
 
 @pytest.fixture
 def name() -> str:
-    return f"k{uuid.uuid4().hex[:6]}"
+    return site_name("k")
 
 
 def keycloak_site(name: str, namespace: str) -> dict[str, Any]:
@@ -36,11 +35,16 @@ def keycloak_site(name: str, namespace: str) -> dict[str, Any]:
     return site
 
 
-async def start(plane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
-                site_keys: dict[str, str] | None = None) -> None:
-    apply(plane, *go_operator_secrets(name, namespace, postgres, site_keys))
-    apply(plane, keycloak_site(name, namespace))
-    await operator([setup_operator], namespaces=namespace)
+@pytest.fixture
+def start_keycloak_site(controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs,
+                        operator: OperatorFactory, postgres: PostgresServer) -> StartKeycloakSite:
+    """`await start_keycloak_site("keycloaks", ..., site_keys={...})`: those third-party CRDs served, then the Site
+    `name` with Keycloak enabled, run by teamop (`site_keys` added to its site secret)."""
+    async def start(*crds: str, site_keys: dict[str, str] | None = None) -> None:
+        await thirdparty_crds(*crds)
+        await run_site(controlplane, operator, postgres, keycloak_site(name, namespace), site_keys)
+
+    return start
 
 
 async def keycloak_of(plane: ControlPlane, name: str, namespace: str) -> dict[str, Any]:
@@ -50,11 +54,9 @@ async def keycloak_of(plane: ControlPlane, name: str, namespace: str) -> dict[st
 
 
 async def test_the_site_makes_keycloak_with_its_schema_service_account_and_ingress_middleware(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks", "middlewares")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks", "middlewares")
 
     spec = (await keycloak_of(controlplane, name, namespace))["spec"]
     assert spec["db"]["schema"] == "keycloak"
@@ -78,11 +80,9 @@ async def test_the_site_makes_keycloak_with_its_schema_service_account_and_ingre
 
 
 async def test_keycloaks_resource_and_middleware_deleted_by_hand_are_made_again(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks", "middlewares")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks", "middlewares")
     objects = [("keycloaks.k8s.keycloak.org", f"{name}-keycloak"),
                ("middlewares.traefik.io", f"{name}-keycloak-forward")]
 
@@ -106,11 +106,9 @@ async def test_keycloaks_resource_and_middleware_deleted_by_hand_are_made_again(
 
 
 async def test_turning_keycloak_off_deletes_its_resource_middleware_and_service_account(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks", "middlewares")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks", "middlewares")
     await keycloak_of(controlplane, name, namespace)
     await until(lambda: get(controlplane, "middlewares.traefik.io", f"{name}-keycloak-forward", namespace),
                 timeout=60, what="Keycloak's Middleware")
@@ -125,11 +123,9 @@ async def test_turning_keycloak_off_deletes_its_resource_middleware_and_service_
 
 
 async def test_keycloak_pods_get_a_network_policy_at_network_trust_50(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks")
 
     policy = await until(lambda: get(controlplane, "networkpolicy", f"{name}-keycloak", namespace), timeout=120,
                          what="Keycloak's NetworkPolicy")
@@ -139,11 +135,10 @@ async def test_keycloak_pods_get_a_network_policy_at_network_trust_50(
 
 
 async def test_keycloaks_database_has_schema_keycloak_owned_by_its_role(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite,
     postgres: PostgresServer,
 ) -> None:
-    await thirdparty_crds("keycloaks")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks")
 
     await until(lambda: ((get(controlplane, "postgresdatabase", f"{name}-keycloak", namespace) or {})
                          .get("status") or {}).get("ready") is True, timeout=120, what="Keycloak's database")
@@ -158,12 +153,10 @@ async def test_keycloaks_database_has_schema_keycloak_owned_by_its_role(
 
 
 async def test_keycloak_reads_its_role_from_the_site_secret_when_it_has_keycloak_db_user(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks")
-    await start(controlplane, namespace, name, operator, postgres,
-                site_keys={"keycloak-db-user": f"{name}_keycloak", "keycloak-db-password": uuid.uuid4().hex})
+    await start_keycloak_site(
+        "keycloaks", site_keys={"keycloak-db-user": f"{name}_keycloak", "keycloak-db-password": uuid.uuid4().hex})
 
     db = (await keycloak_of(controlplane, name, namespace))["spec"]["db"]
     assert db["usernameSecret"] == {"name": name, "key": "keycloak-db-user"}
@@ -171,11 +164,9 @@ async def test_keycloak_reads_its_role_from_the_site_secret_when_it_has_keycloak
 
 
 async def test_without_the_traefik_crd_keycloak_runs_and_the_site_names_the_missing_crd(
-    controlplane: ControlPlane, namespace: str, name: str, thirdparty_crds: InstallCRDs, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, start_keycloak_site: StartKeycloakSite
 ) -> None:
-    await thirdparty_crds("keycloaks")
-    await start(controlplane, namespace, name, operator, postgres)
+    await start_keycloak_site("keycloaks")
 
     spec = (await keycloak_of(controlplane, name, namespace))["spec"]
     assert spec["ingress"]["annotations"] == {
@@ -194,8 +185,7 @@ async def test_with_aws_secrets_keycloaks_login_is_synced_by_the_csi_driver_and_
     await thirdparty_crds("keycloaks", "secretproviderclasses")
     site = keycloak_site(name, namespace)
     site["spec"]["secret"] = {"type": "aws", "vaultName": f"{name}.sites.posit.team"}
-    apply(controlplane, *go_operator_secrets(name, namespace, postgres), site)
-    await operator([setup_operator], namespaces=namespace)
+    await run_site(controlplane, operator, postgres, site)
 
     db = (await keycloak_of(controlplane, name, namespace))["spec"]["db"]
     assert db["usernameSecret"] == {"name": f"{name}-keycloak-db-login", "key": "keycloak-db-user"}

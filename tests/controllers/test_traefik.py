@@ -7,14 +7,12 @@ internal/controller/core/workbench.go), written here from reading it."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sites import apply, condition, get, go_operator_secrets, sample_site
+from sites import InstallCRDs, condition, get, run_site, sample_site, site_name, site_ready
 
-from teamop.controllers.registry import setup_operator
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory
 from teamop.testing.postgres import PostgresServer
@@ -22,13 +20,13 @@ from teamop.testing.wait import until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
 
-InstallCRDs = Callable[..., Awaitable[None]]
 MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares"
+ReadySampleSite = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
 def name() -> str:
-    return f"t{uuid.uuid4().hex[:6]}"
+    return site_name("t")
 
 
 def labels(site: str, component: str, app: str) -> dict[str, str]:
@@ -58,27 +56,26 @@ def middlewares(plane: ControlPlane, namespace: str) -> dict[str, dict[str, Any]
     return {item["metadata"]["name"]: item for item in items}
 
 
-def site_ready(plane: ControlPlane, name: str, namespace: str) -> bool:
-    site = get(plane, "site", name, namespace)
-    return bool(site and (site.get("status") or {}).get("ready") is True)
+@pytest.fixture
+def ready_sample_site(controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str,
+                      operator: OperatorFactory, postgres: PostgresServer) -> ReadySampleSite:
+    """`site = await ready_sample_site("middlewares")`: those third-party CRDs served (if any are named), then the
+    sample Site `name` run by teamop until it is Ready."""
+    async def start(*crds: str) -> dict[str, Any]:
+        if crds:
+            await thirdparty_crds(*crds)
+        site = sample_site(name, namespace)
+        await run_site(controlplane, operator, postgres, site)
+        await until(lambda: site_ready(controlplane, name, namespace), timeout=150, what="the Site to be Ready")
+        return site
 
-
-async def converge(plane: ControlPlane, namespace: str, name: str, operator: OperatorFactory,
-                   postgres: PostgresServer) -> dict[str, Any]:
-    apply(plane, *go_operator_secrets(name, namespace, postgres))
-    site = sample_site(name, namespace)
-    apply(plane, site)
-    await operator([setup_operator], namespaces=namespace)
-    await until(lambda: site_ready(plane, name, namespace), timeout=150, what="the Site to be Ready")
-    return site
+    return start
 
 
 async def test_connect_and_workbench_get_the_references_middlewares_owned_by_the_product(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_sample_site: ReadySampleSite
 ) -> None:
-    await thirdparty_crds("middlewares")
-    site = await converge(controlplane, namespace, name, operator, postgres)
+    site = await ready_sample_site("middlewares")
 
     live = middlewares(controlplane, namespace)
     expected = expected_middlewares(name, namespace, site["spec"]["domain"])
@@ -92,11 +89,9 @@ async def test_connect_and_workbench_get_the_references_middlewares_owned_by_the
 
 
 async def test_every_product_ingress_names_its_middlewares_in_the_references_order(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_sample_site: ReadySampleSite
 ) -> None:
-    await thirdparty_crds("middlewares")
-    await converge(controlplane, namespace, name, operator, postgres)
+    await ready_sample_site("middlewares")
 
     def annotation(component: str) -> str | None:
         ingress = get(controlplane, "ingress", f"{name}-{component}", namespace) or {}
@@ -109,11 +104,9 @@ async def test_every_product_ingress_names_its_middlewares_in_the_references_ord
 
 
 async def test_a_deleted_middleware_is_made_again(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_sample_site: ReadySampleSite
 ) -> None:
-    await thirdparty_crds("middlewares")
-    await converge(controlplane, namespace, name, operator, postgres)
+    await ready_sample_site("middlewares")
     deleted = middlewares(controlplane, namespace)[f"{name}-workbench-csp"]["metadata"]["uid"]
 
     controlplane.kubectl("delete", "middlewares.traefik.io", f"{name}-workbench-csp", "-n", namespace)
@@ -125,9 +118,9 @@ async def test_a_deleted_middleware_is_made_again(
 
 
 async def test_without_traefiks_crd_the_site_is_ready_and_says_which_crd_is_missing(
-    controlplane: ControlPlane, namespace: str, name: str, operator: OperatorFactory, postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_sample_site: ReadySampleSite
 ) -> None:
-    await converge(controlplane, namespace, name, operator, postgres)
+    await ready_sample_site()
 
     for kind in ("site", "connect", "workbench"):
         traefik = condition(get(controlplane, kind, name, namespace), "TraefikMiddlewares")
@@ -141,11 +134,9 @@ async def test_without_traefiks_crd_the_site_is_ready_and_says_which_crd_is_miss
 
 
 async def test_a_middleware_changed_by_hand_is_put_back(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_sample_site: ReadySampleSite
 ) -> None:
-    await thirdparty_crds("middlewares")
-    site = await converge(controlplane, namespace, name, operator, postgres)
+    site = await ready_sample_site("middlewares")
 
     controlplane.kubectl("patch", "middlewares.traefik.io", f"{name}-workbench-csp", "-n", namespace, "--type=merge",
                          "-p", '{"spec": {"headers": {"contentSecurityPolicy": "frame-ancestors *;"}}}')

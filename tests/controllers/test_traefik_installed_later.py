@@ -4,14 +4,11 @@ and without anything else touching the Site."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 
 import pytest
-from sites import apply, condition, get, go_operator_secrets, sample_site
+from sites import InstallCRDs, condition, get, run_site, sample_site, site_name, site_ready
 
-from teamop.controllers.registry import setup_operator
 from teamop.runtime.metrics import REGISTRY
 from teamop.testing.controlplane import ControlPlane
 from teamop.testing.operator import OperatorFactory, RunningOperator
@@ -21,13 +18,14 @@ from teamop.testing.wait import until
 
 pytestmark = [pytest.mark.controlplane, pytest.mark.postgres]
 
-InstallCRDs = Callable[..., Awaitable[None]]
 ROUTED = ("site", "connect", "workbench")  # what carries the TraefikMiddlewares condition in the sample Site
+MIDDLEWARES_CREATED = ("True", "MiddlewaresCreated")
+CRD_NOT_INSTALLED = ("False", "CRDNotInstalled")
 
 
 @pytest.fixture
 def name() -> str:
-    return f"l{uuid.uuid4().hex[:6]}"
+    return site_name("l")
 
 
 def middleware_names(plane: ControlPlane, namespace: str) -> set[str]:
@@ -37,15 +35,16 @@ def middleware_names(plane: ControlPlane, namespace: str) -> set[str]:
     return {item["metadata"]["name"] for item in json.loads(result.stdout)["items"]}
 
 
-def site_ready(plane: ControlPlane, name: str, namespace: str) -> bool:
-    site = get(plane, "site", name, namespace)
-    return bool(site and (site.get("status") or {}).get("ready") is True)
-
-
 def traefik_reasons(plane: ControlPlane, name: str, namespace: str) -> dict[str, tuple[str, str]]:
     """kind → (status, reason) of its TraefikMiddlewares condition."""
     conditions = {kind: condition(get(plane, kind, name, namespace), "TraefikMiddlewares") for kind in ROUTED}
     return {kind: (c.get("status", ""), c.get("reason", "")) for kind, c in conditions.items()}
+
+
+async def until_every_routed_object_says(plane: ControlPlane, name: str, namespace: str,
+                                        status_and_reason: tuple[str, str], what: str) -> None:
+    await until(lambda: traefik_reasons(plane, name, namespace) == dict.fromkeys(ROUTED, status_and_reason),
+                timeout=60, what=what)
 
 
 def reconcile_errors(operator: RunningOperator) -> float:
@@ -54,13 +53,13 @@ def reconcile_errors(operator: RunningOperator) -> float:
                for controller in operator.manager.controllers)
 
 
-async def ready_without_traefik(plane: ControlPlane, namespace: str, name: str, operator: OperatorFactory,
-                                postgres: PostgresServer) -> RunningOperator:
-    apply(plane, *go_operator_secrets(name, namespace, postgres))
-    apply(plane, sample_site(name, namespace))
-    running = await operator([setup_operator], namespaces=namespace)
-    await until(lambda: site_ready(plane, name, namespace), timeout=150, what="the Site to be Ready")
-    assert traefik_reasons(plane, name, namespace) == dict.fromkeys(ROUTED, ("False", "CRDNotInstalled"))
+@pytest.fixture
+async def ready_without_traefik(controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str,
+                                operator: OperatorFactory, postgres: PostgresServer) -> RunningOperator:
+    """teamop running the sample Site `name`, Ready, without Traefik's CRD (its Middlewares missing, and said so)."""
+    running = await run_site(controlplane, operator, postgres, sample_site(name, namespace))
+    await until(lambda: site_ready(controlplane, name, namespace), timeout=150, what="the Site to be Ready")
+    assert traefik_reasons(controlplane, name, namespace) == dict.fromkeys(ROUTED, CRD_NOT_INSTALLED)
     return running
 
 
@@ -70,38 +69,32 @@ def middlewares_made(site: str) -> set[str]:
 
 
 async def test_a_running_site_gets_its_middlewares_once_traefiks_crd_is_installed(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str,
+    ready_without_traefik: RunningOperator,
 ) -> None:
-    await ready_without_traefik(controlplane, namespace, name, operator, postgres)
-
     await thirdparty_crds("middlewares")
 
     await until(lambda: middleware_names(controlplane, namespace) == middlewares_made(name), timeout=60,
                 what="the products' Middlewares")
-    await until(lambda: traefik_reasons(controlplane, name, namespace)
-                == dict.fromkeys(ROUTED, ("True", "MiddlewaresCreated")), timeout=60,
-                what="TraefikMiddlewares to turn True")
+    await until_every_routed_object_says(controlplane, name, namespace, MIDDLEWARES_CREATED,
+                                        "TraefikMiddlewares to turn True")
     assert site_ready(controlplane, name, namespace)
 
 
 async def test_removing_traefiks_crd_brings_the_condition_back_without_reconcile_errors(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, namespace: str, name: str, ready_without_traefik: RunningOperator
 ) -> None:
-    running = await ready_without_traefik(controlplane, namespace, name, operator, postgres)
+    running = ready_without_traefik
     crds = ThirdPartyCRDs(controlplane)
     await crds.install("middlewares")
-    await until(lambda: traefik_reasons(controlplane, name, namespace)
-                == dict.fromkeys(ROUTED, ("True", "MiddlewaresCreated")), timeout=60,
-                what="TraefikMiddlewares to turn True")
+    await until_every_routed_object_says(controlplane, name, namespace, MIDDLEWARES_CREATED,
+                                        "TraefikMiddlewares to turn True")
     errors = reconcile_errors(running)
 
     await crds.remove(["middlewares"])
 
-    await until(lambda: traefik_reasons(controlplane, name, namespace)
-                == dict.fromkeys(ROUTED, ("False", "CRDNotInstalled")), timeout=60,
-                what="TraefikMiddlewares to say the CRD is missing")
+    await until_every_routed_object_says(controlplane, name, namespace, CRD_NOT_INSTALLED,
+                                        "TraefikMiddlewares to say the CRD is missing")
     assert site_ready(controlplane, name, namespace)
     await running.settled()  # every object reconciled once more, writing nothing
     assert reconcile_errors(running) == errors
@@ -109,14 +102,13 @@ async def test_removing_traefiks_crd_brings_the_condition_back_without_reconcile
 
 
 async def test_once_converged_with_traefik_reconciling_everything_again_sends_no_request(
-    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str, operator: OperatorFactory,
-    postgres: PostgresServer,
+    controlplane: ControlPlane, thirdparty_crds: InstallCRDs, namespace: str, name: str,
+    ready_without_traefik: RunningOperator,
 ) -> None:
-    running = await ready_without_traefik(controlplane, namespace, name, operator, postgres)
+    running = ready_without_traefik
     await thirdparty_crds("middlewares")
-    await until(lambda: traefik_reasons(controlplane, name, namespace)
-                == dict.fromkeys(ROUTED, ("True", "MiddlewaresCreated")), timeout=60,
-                what="TraefikMiddlewares to turn True")
+    await until_every_routed_object_says(controlplane, name, namespace, MIDDLEWARES_CREATED,
+                                        "TraefikMiddlewares to turn True")
     await running.settled()
     before = Counter(running.client.requests.snapshot().by_request)
     since = running.reconciles.mark()
