@@ -19,6 +19,7 @@ from teamop.runtime.kinds import GVK
 from teamop.runtime.status import StatusWriter, status_differs
 from teamop.runtime.takeover import has_fields_to_take_over, take_over, taken_over
 from teamop.testing.toy import TOY, toy
+from teamop.testing.wait import eventually_async
 
 DEPLOYMENT = GVK("apps", "v1", "Deployment")
 PREDECESSOR = "team-operator"
@@ -169,6 +170,22 @@ async def predecessors_deployment(client: Client, namespace: str, owner: Mapping
                               field_manager="kubectl-edit")
 
 
+async def cached(cache: InformerCache, written: Mapping[str, Any] | None, gvk: GVK = DEPLOYMENT) -> Mapping[str, Any]:
+    """`written` as the operator's cache holds it once it caught up: a takeover happens once the cache synced the
+    predecessor's objects, and an informer's first LIST may be answered from the API server's watch cache, a
+    moment behind a write just made."""
+    assert written is not None
+    metadata = written["metadata"]
+    reader = CacheReader(cache, namespaces=metadata["namespace"])
+
+    async def held() -> Mapping[str, Any] | None:
+        obj = await reader.get(gvk, metadata["name"], metadata["namespace"])
+        caught_up = obj is not None and int(obj["metadata"]["resourceVersion"]) >= int(metadata["resourceVersion"])
+        return obj if caught_up else None
+
+    return await eventually_async(held, what=f"the cache to hold {metadata['name']} at {metadata['resourceVersion']}")
+
+
 def desired_deployment(namespace: str) -> dict[str, Any]:
     return deployment(namespace, env=[{"name": "MODE", "value": "1"}], volumes=False, labels={"app": "web"})
 
@@ -183,7 +200,7 @@ async def test_a_predecessors_deployment_ends_as_teamop_renders_it(
     namespace: str, client: Client, cache: InformerCache
 ) -> None:
     owner = await owner_toy(client, namespace)
-    before = await predecessors_deployment(client, namespace, owner)
+    before = await cached(cache, await predecessors_deployment(client, namespace, owner))
 
     report = await applier(client, cache, namespace).ensure_children(
         owner, [desired_deployment(namespace)], owned_kinds=[DEPLOYMENT])
@@ -207,7 +224,7 @@ async def test_after_the_takeover_a_second_reconcile_makes_no_write(
     namespace: str, client: Client, cache: InformerCache
 ) -> None:
     owner = await owner_toy(client, namespace)
-    await predecessors_deployment(client, namespace, owner)
+    await cached(cache, await predecessors_deployment(client, namespace, owner))
     apply = applier(client, cache, namespace)
     await apply.ensure_children(owner, [desired_deployment(namespace)], owned_kinds=[DEPLOYMENT])
     writes = client.requests.writes()
@@ -223,7 +240,7 @@ async def test_a_field_manager_not_in_the_list_keeps_its_fields(
     namespace: str, client: Client, cache: InformerCache
 ) -> None:
     owner = await owner_toy(client, namespace)
-    await predecessors_deployment(client, namespace, owner, manager="another-operator")
+    await cached(cache, await predecessors_deployment(client, namespace, owner, manager="another-operator"))
 
     await applier(client, cache, namespace).ensure_children(
         owner, [desired_deployment(namespace)], owned_kinds=[DEPLOYMENT])
@@ -240,7 +257,8 @@ async def test_a_finalizer_teamop_added_survives_the_takeover(
 ) -> None:
     owner = await owner_toy(client, namespace)
     before = await predecessors_deployment(client, namespace, owner)
-    await add_finalizer(client, before, "example.dev/cleanup")  # a patch under the same manager name, as teamop's
+    # a patch under the same manager name, as teamop's
+    await cached(cache, await add_finalizer(client, before, "example.dev/cleanup"))
     apply = applier(client, cache, namespace)
 
     await apply.ensure_children(owner, [desired_deployment(namespace)], owned_kinds=[DEPLOYMENT])
@@ -263,8 +281,8 @@ async def test_a_predecessors_child_resource_and_its_status_end_as_teamop_writes
     await client.create(child, field_manager=PREDECESSOR)
     await client.patch(TOY, "child", namespace, {"status": {"phase": "Old", "observedGeneration": 3}},
                        subresource="status", field_manager=PREDECESSOR)
-    await client.patch(TOY, "child", namespace, {"metadata": {"annotations": {"note": "mine"}}},
-                       field_manager="kubectl-edit")
+    await cached(cache, await client.patch(TOY, "child", namespace, {"metadata": {"annotations": {"note": "mine"}}},
+                                           field_manager="kubectl-edit"), TOY)
     apply = applier(client, cache, namespace)
     status = StatusWriter(client, take_over_managers=[PREDECESSOR])
 
