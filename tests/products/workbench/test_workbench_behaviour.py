@@ -298,6 +298,27 @@ def test_every_config_field_of_the_api_has_a_place_in_its_file() -> None:
 # --- secrets the controller resolves -------------------------------------------------------------------------------
 
 
+def test_a_workbench_that_names_no_licence_takes_dev_license_from_the_site_secret() -> None:
+    spec = cases()["minimal"][0]
+    assert spec.license is None
+    assert "dev-license" in {need.key for need in secret_needs(spec) if not need.generate}  # what the controller reads
+
+    rendered = render(spec, context_for(spec, site_keys=("dev-db-password", "dev-license")))
+
+    pod = rendered.get("Deployment", "test-workbench")["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes["license-volume"]["secret"]["secretName"] == SITE_SECRET
+    mounts = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "license-volume"]
+    assert mounts == [{"name": "license-volume", "mountPath": "/etc/rstudio-server/license.lic",
+                       "subPath": "dev-license", "readOnly": True}]
+    assert {"name": "RSW_LICENSE_FILE_PATH", "value": "/etc/rstudio-server/license.lic"} in pod["containers"][0]["env"]
+    assert not rendered.license_missing
+
+
+def test_a_workbench_that_names_its_licence_secret_does_not_read_dev_license() -> None:
+    assert "dev-license" not in {need.key for need in secret_needs(reference_workbench_spec())}
+
+
 def test_secret_needs() -> None:
     reference = {(need.key, need.kind) for need in secret_needs(reference_workbench_spec())}
     assert reference == {

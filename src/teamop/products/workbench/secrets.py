@@ -12,6 +12,7 @@ from teamop.api.v1beta1.workbench import WorkbenchSpec
 from teamop.api.v1beta1.workbench_config import DatabricksIniSection
 from teamop.products.context import RenderContext, SecretKeyRef, SecretNeed
 from teamop.products.database import PASSWORD_KEYS
+from teamop.products.license import WORKBENCH_LICENSE, site_secret_license_needs
 from teamop.products.sidecar import API_KEY_SECRET_KEYS
 from teamop.products.workbench.effective import (
     OIDC_CLIENT_SECRET_KEY,
@@ -64,6 +65,7 @@ def secret_needs(spec: WorkbenchSpec) -> list[SecretNeed]:
         needs.append(SecretNeed(SNOWFLAKE_CLIENT_SECRET, generate=False))
     needs.extend(SecretNeed(databricks_client_secret_key(client_id), generate=False)
                  for client_id in databricks_keys_needed(spec))
+    needs += site_secret_license_needs(spec.license, WORKBENCH_LICENSE)  # dev-license, as Connect's pub-license
     return needs
 
 
