@@ -108,6 +108,16 @@ def test_each_product_renders_the_reference_secret_provider_class(component: str
     assert comparable(result.get("SecretProviderClass", name)) == comparable(expected(name))
 
 
+@pytest.mark.parametrize("component", ["connect", "workbench", "packagemanager"])
+def test_a_licence_read_from_the_aws_mount_is_not_reported_missing(component: str) -> None:
+    spec = aws_spec(component).model_copy(update={"license": None})
+
+    result = rendered(component, spec)
+
+    assert not [warning for warning in result.warnings if "no licence" in warning]
+    assert not getattr(result, "license_missing", False)  # Workbench's flag, reported by its controller
+
+
 def test_package_managers_git_ssh_keys_get_their_own_secret_provider_class() -> None:
     result = rendered("packagemanager", aws_spec("packagemanager"))
     name = f"{SITE}-packagemanager-ssh-secrets"

@@ -225,12 +225,12 @@ def render(spec: PackageManagerSpec, context: RenderContext) -> Rendered:
     rendered.add(service_account(site, namespace, COMPONENT, automount=True,
                                  annotations=eks_role_annotations(spec.aws_account_id, role_name)))
     license = license_parts(site, namespace, COMPONENT, spec.license, PACKAGE_MANAGER_LICENSE, context.secrets)
-    if license.missing:
-        rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pkg-license")
     if aws is not None:
         rendered.add(*aws.objects(namespace, aws_region()))
         if aws.license_parts is not None:  # the licence file from the CSI mount, as the reference
             license = LicenseParts(pod=aws.license_parts)
+    if license.missing:
+        rendered.warnings.append("no licence: the spec names no licence Secret and the site secret has no pkg-license")
     data = _data_claim(spec, context)
     rendered.add(license.secret, data.pvc if data else None)
     if context.database is not None:
